@@ -1,0 +1,37 @@
+# Siaga112 — the two commands everything starts from: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate worker check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/siaga migrate
+
+## make run: the gateway on the embedded default (SQLite under var/, no Redis) at http://127.0.0.1:8000
+run: migrate
+	$(BIN)/siaga web --host 127.0.0.1
+
+worker: install
+	$(BIN)/siaga worker
+
+check: install
+	$(BIN)/siaga config check
+
+## make test: the whole suite, on SQLite and on the local PostgreSQL and Redis
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-*

@@ -1,0 +1,128 @@
+"""The composition root: build settings, config, database, coordination and channels, and serve them."""
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from bots.runtime.deps import Deps
+from bots.runtime.worker import Worker
+from bots.telegram import webhook as telegram_webhook
+from core.clock import Clock, SystemClock
+from core.config import Deployment, load_config
+from core.coordination import LocalCoordinator
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings
+
+log = structlog.get_logger()
+
+
+def build_deps(settings: Settings, config: Deployment | None = None, clock: Clock | None = None) -> Deps:
+    """Wire one process: the same pieces for the embedded default and for production."""
+    engine = make_engine(settings.database_url)
+    if settings.redis_url:
+        from bots.runtime.redis_coordination import RedisCoordinator
+        coord = RedisCoordinator(settings.redis_url)
+    else:
+        coord = LocalCoordinator()
+    deps = Deps(settings=settings, config=config or load_config(settings.siaga_config), engine=engine,
+                sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock())
+    if settings.telegram_bot_token is not None:
+        from bots.telegram.client import TelegramChannel
+        deps.channels["telegram"] = TelegramChannel(settings.telegram_bot_token.get_secret_value(),
+                                                    settings.telegram_api_base_url)
+    return deps
+
+
+async def start_channels(deps: Deps) -> None:
+    for channel in deps.channels.values():
+        await channel.start()
+    telegram = deps.channels.get("telegram")
+    if telegram is not None:
+        secret = deps.settings.telegram_webhook_secret
+        await telegram.register(deps.settings.public_base_url if deps.settings.telegram_effective_mode == "webhook"
+                                else None, secret.get_secret_value() if secret else None)
+
+
+async def stop_deps(deps: Deps) -> None:
+    for channel in deps.channels.values():
+        await channel.stop()
+    await deps.coord.close()
+    await deps.engine.dispose()
+
+
+def create_app(settings: Settings, config: Deployment | None = None, clock: Clock | None = None,
+               run_worker: bool | None = None) -> FastAPI:
+    """The `web` process; with no Redis it also runs the worker's loops (the embedded default)."""
+    deps = build_deps(settings, config, clock)
+    in_process_worker = settings.embedded if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        stop = asyncio.Event()
+        tasks = []
+        await start_channels(deps)
+        if in_process_worker:
+            tasks.append(asyncio.create_task(Worker(deps).run(stop)))
+        if "telegram" in deps.channels and settings.telegram_effective_mode == "polling":
+            from bots.telegram.polling import poll
+            tasks.append(asyncio.create_task(poll(deps, stop)))
+        log.info("web_started", worker=in_process_worker, channels=sorted(deps.channels))
+        yield
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_deps(deps)
+
+    app = FastAPI(title="Siaga112", version="0.1.0", lifespan=lifespan,
+                  description="Chat-based emergency reporting gateway for Call Center 112.")
+    app.state.deps = deps
+    app.include_router(telegram_webhook.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request: Request, exc: RequestValidationError):
+        return JSONResponse({"ok": False, "error": "bad request"}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.error("unhandled_error", error=type(exc).__name__)
+        return JSONResponse({"ok": False, "error": "temporarily unavailable"}, status_code=503)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz():
+        """The process is alive."""
+        return {"ok": True}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz():
+        """The database (and Redis, when configured) answer."""
+        checks = {"database": False, "redis": None}
+        try:
+            async with deps.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:  # noqa: BLE001
+            pass
+        if settings.redis_url:
+            checks["redis"] = await deps.coord.ping()
+        ok = checks["database"] and checks["redis"] is not False
+        return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics():
+        """Prometheus text format."""
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return {"service": "Siaga112", "region": deps.config.region.name,
+                "channels": sorted(deps.channels), "docs": "/docs"}
+
+    return app

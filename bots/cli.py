@@ -1,0 +1,121 @@
+"""`siaga`: the one console script — check a config, migrate, run web or worker."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+from core.config import ConfigError, load_config
+from core.settings import SettingsError, load_settings
+
+
+def cmd_config_check(args) -> int:
+    settings_path = args.file or load_settings().siaga_config
+    try:
+        config = load_config(settings_path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{settings_path}: ok ({len(config.agencies)} agencies, {len(config.incident_types)} incident types)")
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    settings = load_settings()
+    _ensure_sqlite_dir(settings.database_url)
+    cfg = Config(args.alembic_ini)
+    cfg.attributes["database_url"] = settings.database_url
+    command.upgrade(cfg, "head")
+    return 0
+
+
+def cmd_web(args) -> int:
+    import uvicorn
+
+    from bots.app import create_app
+    from bots.logging import configure
+
+    settings, config = _load()
+    configure(settings.log_level)
+    _ensure_sqlite_dir(settings.database_url)
+    app = create_app(settings, config)
+    uvicorn.run(app, host=args.host, port=args.port or settings.port, log_config=None, access_log=False,
+                proxy_headers=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from bots.app import build_deps, stop_deps
+    from bots.logging import configure
+    from bots.runtime.worker import Worker
+
+    settings, config = _load()
+    configure(settings.log_level)
+
+    async def main() -> None:
+        deps = build_deps(settings, config)
+        for channel in deps.channels.values():
+            await channel.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(deps).run(stop)
+        finally:
+            await stop_deps(deps)
+
+    asyncio.run(main())
+    return 0
+
+
+def _load():
+    """Settings and deployment file, or exit with one line naming what is wrong."""
+    try:
+        settings = load_settings()
+        return settings, load_config(settings.siaga_config)
+    except (SettingsError, ConfigError) as exc:
+        print(f"siaga: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite") and ":///" in url:
+        from pathlib import Path
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="siaga", description="Siaga112 emergency reporting gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    config = sub.add_parser("config", help="deployment file tools").add_subparsers(dest="sub", required=True)
+    check = config.add_parser("check", help="validate a deployment file (exit 1 with the reason)")
+    check.add_argument("file", nargs="?")
+    check.set_defaults(func=cmd_config_check)
+    migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate.add_argument("--alembic-ini", default="alembic.ini")
+    migrate.set_defaults(func=cmd_migrate)
+    web = sub.add_parser("web", help="serve HTTP (webhooks, health, metrics); also the worker when REDIS_URL is unset")
+    web.add_argument("--host", default="0.0.0.0")
+    web.add_argument("--port", type=int, default=None)
+    web.set_defaults(func=cmd_web)
+    worker = sub.add_parser("worker", help="run the background worker: inbox, outbound sends, timers")
+    worker.set_defaults(func=cmd_worker)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"siaga: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Apply one inbox event: run its flow, then save state, cases, messages and timers in one transaction."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from bots.runtime.deps import Deps
+from core import inbox, outbox, repository, timers
+from core.i18n import t
+from core.messages import Address, Inbound, Kind, Outbound, Priority
+from core.tickets import new_ticket
+from workflows import citizen_report, operator_card
+from workflows.context import CaseSummary, Context
+from workflows.effects import SetLanguage, StepResult, SubmitCase, coalesce
+
+log = structlog.get_logger()
+RNG = secrets.SystemRandom()
+
+
+def timer_event(payload: dict) -> Inbound:
+    """A fired timer, addressed to the conversation it was set for."""
+    who = Address.parse(payload["key"])
+    return Inbound(kind=Kind.TIMER, chat=who, sender=who, timer=payload["kind"], timer_payload=payload["payload"])
+
+
+async def handle(deps: Deps, item_id: int, event: Inbound | None) -> bool:
+    """Process one inbox item; False if another worker had already done it."""
+    for _ in range(5):
+        try:
+            return await _handle_once(deps, item_id, event, ticket=new_ticket(deps.config.region.ticket_prefix, RNG))
+        except IntegrityError:
+            log.warning("ticket_collision_retry")  # two cases drew the same ticket: draw again
+    raise RuntimeError("could not allocate a ticket")
+
+
+async def _handle_once(deps: Deps, item_id: int, event: Inbound | None, ticket: str) -> bool:
+    now = deps.clock.now()
+    async with deps.sessions() as session, session.begin():
+        item = await inbox.lock_pending(session, item_id)
+        if item is None:
+            return False
+        if event is not None:
+            result = await _run_flow(deps, session, item.conversation_key, event, now, ticket)
+            if result is not None:
+                await _save(deps, session, item.conversation_key, event, result, now)
+        await inbox.mark_done(session, item, now)
+    return True
+
+
+async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime, ticket: str) -> StepResult | None:
+    if not event.is_private:
+        _answer_group(deps, session, event, now)
+        return None
+    conv = await repository.conversation_for_update(session, key)
+    lang = conv.state.get("lang") or deps.config.region.default_language
+    reporter = await repository.reporter_for(session, event.sender.channel, event.sender.id, event.sender_name,
+                                             lang, now)
+    cases = await repository.recent_cases(session, reporter.id)
+    ctx = Context(config=deps.config, now=now, ticket=ticket, blocked=reporter.blocked,
+                  cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases))
+    result = citizen_report.step(conv.state, event, ctx)
+    for command in result.commands:
+        if isinstance(command, SubmitCase):
+            if await repository.ticket_taken(session, command.ticket):
+                raise IntegrityError("ticket", None, Exception("ticket taken"))
+            case = await repository.create_case(
+                session, reporter=reporter, chat=str(event.chat), ticket=command.ticket,
+                incident_type=command.incident_type, urgent=command.urgent, language=command.language,
+                latitude=command.latitude, longitude=command.longitude, address_text=command.address_text,
+                description=command.description, photo_media_id=command.photo_media_id,
+                started_at=datetime.fromisoformat(command.started_at), now=now)
+            structlog.contextvars.bind_contextvars(ticket=case.ticket)
+            log.info("case_submitted", incident_type=case.incident_type, urgent=case.urgent)
+            result.out += operator_card.on_submitted(operator_card.SubmittedCase(
+                case_id=case.id, ticket=case.ticket, incident_type=case.incident_type, urgent=case.urgent,
+                channel=reporter.channel, reporter_name=reporter.name, submitted_at=now,
+                latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
+                description=case.description, photo_media_id=case.photo_media_id), deps.config)
+        elif isinstance(command, SetLanguage):
+            reporter.language = command.language
+    conv.state, conv.version, conv.updated_at = result.state, conv.version + 1, now
+    return result
+
+
+async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResult, now: datetime) -> None:
+    out = coalesce(result.out)
+    if event.callback_id and not any(m.answer_callback for m in out):
+        out.insert(0, Outbound(to=event.chat, answer_callback=event.callback_id, priority=Priority.CALLBACK))
+    for message in out:
+        outbox.enqueue(session, message, now)
+    for timer in result.timers:
+        await timers.schedule(session, kind=timer.kind, key=key, version=timer.version, due_at=now + timer.after,
+                              payload=timer.payload)
+
+
+def _answer_group(deps: Deps, session, event: Inbound, now: datetime) -> None:
+    """Group chats get operator and crew flows in a later release; a button press is answered, not ignored."""
+    if event.callback_id:
+        lang = deps.config.region.default_language
+        outbox.enqueue(session, Outbound(to=event.chat, answer_callback=event.callback_id,
+                                         text=t(lang, "operator.not_yet"), priority=Priority.CALLBACK), now)

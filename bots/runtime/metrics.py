@@ -1,0 +1,11 @@
+"""Prometheus counters every process exports at /metrics."""
+from prometheus_client import Counter, Histogram
+
+UPDATES_RECEIVED = Counter("siaga_updates_received_total", "Webhook updates stored", ["channel"])
+UPDATES_DUPLICATE = Counter("siaga_updates_duplicate_total", "Re-delivered updates acknowledged", ["channel"])
+EVENTS_PROCESSED = Counter("siaga_events_processed_total", "Inbox events applied", ["channel"])
+EVENTS_FAILED = Counter("siaga_events_failed_total", "Inbox event attempts that failed", ["channel"])
+MESSAGES_SENT = Counter("siaga_messages_sent_total", "Outbound messages delivered", ["channel"])
+SEND_RETRIES = Counter("siaga_send_retries_total", "Sends postponed (rate limits, 429, errors)", ["channel", "reason"])
+MESSAGES_DEAD = Counter("siaga_messages_dead_total", "Outbound messages given up", ["channel"])
+WEBHOOK_SECONDS = Histogram("siaga_webhook_seconds", "Time to acknowledge a webhook", ["channel"])

@@ -1,0 +1,128 @@
+"""Coordination across processes through Redis; it only speeds things up, the database stays the truth."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import redis.asyncio as aioredis
+
+from core.coordination import Limit
+
+# Sliding-window logs over several keys at once, on Redis' clock so every process agrees.
+TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local count = tonumber(ARGV[2 * i - 1])
+  local window = tonumber(ARGV[2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= count then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local w = tonumber(oldest[2]) + window - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return tostring(wait) end
+for i, key in ipairs(KEYS) do
+  local member = string.format('%.6f', now) .. ':' .. ARGV[#ARGV]
+  redis.call('ZADD', key, now, member)
+  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 * i]) * 1000) + 1000)
+end
+return '0'
+"""
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisCoordinator:
+    """Locks with owner tokens, rate limits as Lua scripts, wake-ups over pub/sub with polling as the fallback."""
+
+    def __init__(self, url: str, prefix: str = "siaga") -> None:
+        self.redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.prefix = prefix
+        self._take = self.redis.register_script(TAKE)
+        self._release = self.redis.register_script(RELEASE)
+        self._events: dict[str, asyncio.Event] = {}
+        self._listener: asyncio.Task | None = None
+
+    @asynccontextmanager
+    async def lock(self, key: str, ttl: float) -> AsyncIterator[bool]:
+        name, token = f"{self.prefix}:lock:{key}", secrets.token_hex(8)
+        try:
+            got = await self.redis.set(name, token, nx=True, px=int(ttl * 1000))
+        except aioredis.RedisError:
+            got = True  # Redis down: the database's version checks still keep state consistent
+            token = ""
+        try:
+            yield bool(got)
+        finally:
+            if got and token:
+                try:
+                    await self._release(keys=[name], args=[token])
+                except aioredis.RedisError:
+                    pass
+
+    async def take(self, limits: list[Limit]) -> float:
+        keys = [f"{self.prefix}:rate:{lim.key}" for lim in limits]
+        args: list = []
+        for lim in limits:
+            args += [lim.count, lim.window]
+        args.append(secrets.token_hex(4))
+        try:
+            return float(await self._take(keys=keys, args=args))
+        except aioredis.RedisError:
+            return 1.0  # without shared counters, send slowly rather than over the limit
+
+    async def wake(self, topic: str) -> None:
+        try:
+            await self.redis.publish(f"{self.prefix}:wake:{topic}", b"1")
+        except aioredis.RedisError:
+            pass
+
+    async def wait(self, topic: str, timeout: float) -> None:
+        self._ensure_listener()
+        event = self._events.setdefault(topic, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        event.clear()
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        """Turn published wake-ups into local events; reconnect quietly when Redis restarts."""
+        while True:
+            try:
+                pubsub = self.redis.pubsub()
+                await pubsub.psubscribe(f"{self.prefix}:wake:*")
+                async for message in pubsub.listen():
+                    if message.get("type") == "pmessage":
+                        topic = message["channel"].decode().rsplit(":", 1)[-1]
+                        self._events.setdefault(topic, asyncio.Event()).set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(1)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except aioredis.RedisError:
+            return False
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self.redis.aclose()

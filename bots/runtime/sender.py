@@ -1,0 +1,77 @@
+"""Send outbox messages under the shared rate limits, honouring retry_after and parking hopeless ones."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+
+from bots.runtime.deps import Deps
+from bots.runtime.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
+from core import outbox
+from core.models import Media, OutboxItem
+from core.sending import RetryLater, Undeliverable
+
+log = structlog.get_logger()
+
+
+class Sender:
+    def __init__(self, deps: Deps, batch: int = 20) -> None:
+        self.deps = deps
+        self.batch = batch
+
+    async def run_once(self) -> int:
+        """Claim the next message of each chat and send them concurrently; returns how many were claimed."""
+        async with self.deps.sessions() as session, session.begin():
+            items = await outbox.claim(session, self.deps.clock.now(), self.batch)
+        await asyncio.gather(*(self.send(item) for item in items))
+        return len(items)
+
+    async def send(self, item: OutboxItem) -> None:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(channel=item.channel, outbox_id=item.id)
+        channel = self.deps.channels.get(item.channel)
+        if channel is None:
+            return await self._dead(item, f"channel {item.channel} is not configured")
+        wait = await self.deps.coord.take(channel.limits(item.payload))
+        if wait > 0:
+            SEND_RETRIES.labels(item.channel, "own_limit").inc()
+            return await self._postpone(item, wait, None, count=False)
+        try:
+            photo = await self._photo(item.payload.get("photo_media_id"))
+            message_id = await channel.send(item.payload, photo)
+        except RetryLater as exc:
+            SEND_RETRIES.labels(item.channel, "retry_after").inc()
+            log.info("send_retry_after", after=exc.after)
+            return await self._postpone(item, exc.after, str(exc), count=False)
+        except Undeliverable as exc:
+            return await self._dead(item, str(exc))
+        except Exception as exc:  # noqa: BLE001 - network trouble: back off and try again
+            SEND_RETRIES.labels(item.channel, "error").inc()
+            log.warning("send_failed", error=type(exc).__name__)
+            return await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}",
+                                        count=True)
+        async with self.deps.sessions() as session, session.begin():
+            await outbox.mark_sent(session, item.id, message_id, self.deps.clock.now())
+        MESSAGES_SENT.labels(item.channel).inc()
+
+    async def _photo(self, media_id: int | None) -> bytes | None:
+        if media_id is None:
+            return None
+        async with self.deps.sessions() as session:
+            media = await session.get(Media, media_id)
+            return media.clean if media is not None else None
+
+    async def _postpone(self, item: OutboxItem, seconds: float, error: str | None, count: bool) -> None:
+        async with self.deps.sessions() as session, session.begin():
+            until = self.deps.clock.now() + timedelta(seconds=seconds)
+            status = await outbox.postpone(session, item.id, until, error, count_attempt=count)
+        if status == "dead":
+            MESSAGES_DEAD.labels(item.channel).inc()
+            log.error("message_dead_letter", attempts=item.attempts + 1)
+
+    async def _dead(self, item: OutboxItem, error: str) -> None:
+        async with self.deps.sessions() as session, session.begin():
+            await outbox.mark_dead(session, item.id, error)
+        MESSAGES_DEAD.labels(item.channel).inc()
+        log.warning("message_undeliverable", error=error[:200])

@@ -1,0 +1,57 @@
+"""The worker's loops: process the inbox, fire timers, send the outbox; polling is the fallback for wake-ups."""
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from bots.runtime.deps import Deps
+from bots.runtime.processor import Processor
+from bots.runtime.sender import Sender
+from core import timers
+
+log = structlog.get_logger()
+
+
+class Worker:
+    def __init__(self, deps: Deps, *, poll: float = 1.0) -> None:
+        self.deps = deps
+        sqlite = deps.engine.dialect.name == "sqlite"
+        self.processor = Processor(deps, concurrency=1 if sqlite else 8)
+        self.sender = Sender(deps)
+        self.poll = poll
+
+    async def fire_timers(self) -> int:
+        async with self.deps.sessions() as session, session.begin():
+            fired = await timers.fire_due(session, self.deps.clock.now())
+        if fired:
+            await self.deps.coord.wake("inbox")
+        return fired
+
+    async def process(self) -> int:
+        n = await self.processor.run_once()
+        if n:
+            await self.deps.coord.wake("outbox")
+        return n
+
+    async def tick(self) -> int:
+        """One pass of everything; tests call this directly with a fake clock."""
+        return await self.fire_timers() + await self.process() + await self.sender.run_once()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(self._loop(stop, "inbox", self.process), self._loop(stop, "outbox", self.sender.run_once),
+                             self._loop(stop, "timers", self.fire_timers))
+
+    async def _loop(self, stop: asyncio.Event, topic: str, work) -> None:
+        """Work while there is work; otherwise sleep until woken or until the next poll."""
+        while not stop.is_set():
+            try:
+                busy = await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a database blip must not kill the worker
+                log.warning("worker_loop_error", loop=topic, error=type(exc).__name__, detail=str(exc)[:200])
+                busy = 0
+                await asyncio.sleep(self.poll)
+            if not busy:
+                await self.deps.coord.wait(topic, self.poll)

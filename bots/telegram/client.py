@@ -1,0 +1,84 @@
+"""The Telegram channel: python-telegram-bot's `Bot` performing rendered calls, errors mapped to retry/give-up."""
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TimedOut
+from telegram.request import HTTPXRequest
+
+from bots.telegram import parse as tg_parse
+from bots.telegram.render import render
+from core.coordination import Limit
+from core.i18n import t
+from core.messages import Inbound
+from core.sending import RetryLater, Undeliverable
+
+COMMANDS = ("start", "status", "batal", "bahasa", "bantuan")
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, token: str, base_url: str = "https://api.telegram.org") -> None:
+        base = base_url.rstrip("/")
+        request = HTTPXRequest(connection_pool_size=32, connect_timeout=10, read_timeout=30, write_timeout=30)
+        self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request,
+                       get_updates_request=HTTPXRequest(read_timeout=40))
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    def parse(self, payload: dict) -> Inbound | None:
+        return tg_parse.parse(payload)
+
+    async def fetch_media(self, file_id: str) -> bytes:
+        file = await self.bot.get_file(file_id)
+        return bytes(await file.download_as_bytearray())
+
+    def limits(self, payload: dict) -> list[Limit]:
+        """~30 messages/s per bot, 20 a minute per group, about one a second per private chat."""
+        overall = Limit("tg:bot", 30, 1.0)
+        if payload.get("answer_callback"):
+            return [overall]
+        chat = str(payload["to"]["id"])
+        per_chat = Limit(f"tg:group:{chat}", 20, 60.0) if chat.startswith("-") else Limit(f"tg:chat:{chat}", 1, 1.0)
+        return [overall, per_chat]
+
+    async def send(self, payload: dict, photo: bytes | None) -> str | None:
+        """Perform the calls; returns the id of the last message sent, to edit it later."""
+        message_id = None
+        try:
+            for call in render(payload, photo):
+                result = await getattr(self.bot, call.method)(**call.kwargs)
+                message_id = getattr(result, "message_id", message_id)
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc.retry_after), "telegram 429") from None
+        except ChatMigrated as exc:
+            raise Undeliverable(f"group moved to chat id {exc.new_chat_id}: update the deployment file") from None
+        except Forbidden as exc:
+            raise Undeliverable(f"forbidden: {exc.message}") from None
+        except BadRequest as exc:
+            if "query is too old" in exc.message or "query id is invalid" in exc.message.lower():
+                return None  # a late callback answer: nothing left to show
+            raise Undeliverable(f"bad request: {exc.message}") from None
+        except InvalidToken:
+            raise
+        except TimedOut:
+            raise
+        return str(message_id) if message_id is not None else None
+
+    async def register(self, public_base_url: str | None, secret: str | None) -> None:
+        """Tell Telegram where to deliver updates and which commands to offer, in both languages."""
+        if public_base_url:
+            await self.bot.set_webhook(f"{public_base_url}/webhooks/telegram", secret_token=secret,
+                                       allowed_updates=["message", "callback_query"])
+        for lang in ("id", "en"):
+            commands = [BotCommand(c, t(lang, f"command.{c}")) for c in COMMANDS]
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                           language_code=None if lang == "id" else lang)
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

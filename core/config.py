@@ -1,0 +1,549 @@
+"""The deployment file: who the operators are, which agencies exist, which incidents go where.
+
+A regency's IT team edits this YAML file by hand, so every mistake must be reported as one line that
+names the offending key (``sumenep.yaml: agencies[2].telegram_chat_id: must be a negative group chat
+id (got 5)``) and start-up must stop there.  The models are frozen (the running gateway never mutates
+its configuration) and forbid unknown keys (a typo must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ConfigError",
+    "LocalizedName",
+    "Person",
+    "LeadershipMember",
+    "Region",
+    "Operators",
+    "Agency",
+    "IncidentType",
+    "Conversation",
+    "Limits",
+    "Deployment",
+    "load_config",
+    "parse_config",
+]
+
+
+class ConfigError(Exception):
+    """A deployment file that cannot be used; ``str(err)`` is one line: ``source: key.path: reason``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = " ".join(str(message).split())  # one line, whatever the cause said
+        self.source = source
+        self.key = key
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.source, self.key, self.message) if part)
+
+
+class _Located(ValueError):
+    """Raised by a model validator to blame a key below the model (pydantic would blame the model)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+# --- small shared types and checks -----------------------------------------------------------------
+
+NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_SLUG = re.compile(r"^[a-z0-9_]{1,32}$")  # 32: codes travel inside Telegram's 64-byte callback data
+
+
+def _none_as_empty_list(value: Any) -> Any:
+    """A YAML key left with every entry commented out reads as null; treat it as an empty list."""
+    return [] if value is None else value
+
+
+def _check_slug(value: str) -> str:
+    """Codes appear in button data and URLs, so keep them to lowercase letters, digits and _."""
+    if not _SLUG.match(value):
+        raise ValueError(f"must be 1-32 characters of a-z, 0-9 and _ (got {value!r})")
+    return value
+
+
+def _check_group_chat_id(value: int) -> int:
+    """Telegram group and supergroup ids are negative; a positive id is a person, a common mix-up."""
+    if value >= 0:
+        raise ValueError(f"must be a negative group chat id (got {value})")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_check_slug)]
+GroupChatId = Annotated[int, AfterValidator(_check_group_chat_id)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- the models ------------------------------------------------------------------------------------
+
+
+class LocalizedName(_Model):
+    """A label shown to citizens and staff in Indonesian and English."""
+
+    id: NonEmptyStr
+    en: NonEmptyStr
+
+    def get(self, lang: str) -> str:
+        """The English label for "en" (or "en-US"…), the Indonesian one for anything else."""
+        return self.en if (lang or "").split("-")[0].lower() == "en" else self.id
+
+
+class Person(_Model):
+    """Someone the gateway recognises on Telegram, WhatsApp or both."""
+
+    name: NonEmptyStr
+    telegram_user_id: int | None = None
+    whatsapp: str | None = None
+
+    @field_validator("telegram_user_id")
+    @classmethod
+    def _user_id_positive(cls, value: int | None) -> int | None:
+        """Telegram user ids are positive; a negative one is a group pasted in the wrong place."""
+        if value is not None and value <= 0:
+            raise ValueError(f"must be a positive Telegram user id (got {value})")
+        return value
+
+    @field_validator("whatsapp", mode="before")
+    @classmethod
+    def _whatsapp_as_text(cls, value: Any) -> Any:
+        """Accept an unquoted number and a leading + so the file forgives the usual ways of writing one."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str):
+            value = value.strip().removeprefix("+")
+        return value
+
+    @field_validator("whatsapp")
+    @classmethod
+    def _whatsapp_is_wa_id(cls, value: str | None) -> str | None:
+        """Incoming WhatsApp messages carry the wa_id (country code + number), so compare against that."""
+        if value is None:
+            return None
+        if value.startswith("0"):
+            raise ValueError(f"must start with the country code 62, not 0 (got {value!r})")
+        if not re.fullmatch(r"\d{8,15}", value):
+            raise ValueError(f'must be 8-15 digits with the country code, e.g. "6281234567890" (got {value!r})')
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Person:
+        """A person with neither id could never be recognised, so the entry would do nothing."""
+        if self.telegram_user_id is None and self.whatsapp is None:
+            raise ValueError("needs a telegram_user_id or a whatsapp number")
+        return self
+
+    def matches(self, channel: str, user_id: str | int) -> bool:
+        """Whether a sender on `channel` ("telegram" | "whatsapp") is this person."""
+        if channel == "telegram" and self.telegram_user_id is not None:
+            return str(self.telegram_user_id) == str(user_id)
+        if channel == "whatsapp" and self.whatsapp is not None:
+            return self.whatsapp == str(user_id)
+        return False
+
+
+class LeadershipMember(Person):
+    """A head of office (kepala_dinas, kabid, bupati, sekda…) who is kept informed."""
+
+    role: NonEmptyStr
+
+
+class Region(_Model):
+    """The service area: its name, clock, default language and a box around it for location checks."""
+
+    name: NonEmptyStr
+    timezone: str = "Asia/Jakarta"
+    default_language: Literal["id", "en"] = "id"
+    bounds: tuple[float, float, float, float]  # lat_min, lon_min, lat_max, lon_max
+    ticket_prefix: str = "SPG"
+    emergency_number: str = "112"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """Digests and shift times are local; an unknown zone would only fail at the first digest."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name: Asia/Jakarta, Asia/Makassar or Asia/Jayapura)"
+            ) from None
+        return value
+
+    @field_validator("bounds", mode="before")
+    @classmethod
+    def _four_numbers(cls, value: Any) -> Any:
+        """Say what the four numbers are, rather than pydantic's tuple-length message."""
+        if not isinstance(value, (list, tuple)) or len(value) != 4:
+            raise ValueError(f"must be [lat_min, lon_min, lat_max, lon_max] (got {_short(value)})")
+        return value
+
+    @field_validator("bounds")
+    @classmethod
+    def _sane_box(cls, value: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """Swapped or out-of-range corners would put every report outside the area."""
+        lat_min, lon_min, lat_max, lon_max = value
+        for name, number, limit in (("lat_min", lat_min, 90), ("lon_min", lon_min, 180),
+                                    ("lat_max", lat_max, 90), ("lon_max", lon_max, 180)):
+            if not -limit <= number <= limit:
+                raise ValueError(f"{name} must be between -{limit} and {limit} (got {number})")
+        if lat_min >= lat_max:
+            raise ValueError(f"lat_min must be less than lat_max (got {lat_min} >= {lat_max})")
+        if lon_min >= lon_max:
+            raise ValueError(f"lon_min must be less than lon_max (got {lon_min} >= {lon_max})")
+        return value
+
+    @field_validator("ticket_prefix")
+    @classmethod
+    def _prefix_letters(cls, value: str) -> str:
+        """Ticket numbers are read out on the phone, so the prefix is a few capital letters."""
+        if not re.fullmatch(r"[A-Z]{2,4}", value):
+            raise ValueError(f"must be 2-4 capital letters (got {value!r})")
+        return value
+
+    @field_validator("emergency_number")
+    @classmethod
+    def _number_digits(cls, value: str) -> str:
+        """Shown to citizens as the number to call, so it must be dialable digits."""
+        if not re.fullmatch(r"\d{3,15}", value):
+            raise ValueError(f"must be 3-15 digits (got {value!r})")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The region's clock, for local times in messages and digests."""
+        return ZoneInfo(self.timezone)
+
+    def contains(self, lat: float, lon: float) -> bool:
+        """Whether a shared location falls inside the bounding box (edges included)."""
+        lat_min, lon_min, lat_max, lon_max = self.bounds
+        return lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
+
+
+class Operators(_Model):
+    """The 112 command centre: its group chat and the people allowed to verify, dispatch and close."""
+
+    telegram_chat_id: GroupChatId
+    members: list[Person] = Field(min_length=1)
+
+
+class Agency(_Model):
+    """A responding office (Damkar, PSC 119, Polres…): where its tasks are posted and who may act on them."""
+
+    code: Slug
+    name: LocalizedName
+    telegram_chat_id: GroupChatId | None = None
+    members: Annotated[list[Person], BeforeValidator(_none_as_empty_list)] = []
+    emoji: str = ""
+
+    def has_member(self, channel: str, user_id: str | int) -> bool:
+        """Whether a sender may act on this agency's tasks."""
+        return any(member.matches(channel, user_id) for member in self.members)
+
+
+class IncidentType(_Model):
+    """A kind of report a citizen can choose, and the agencies it is routed to once verified."""
+
+    code: Slug
+    name: LocalizedName
+    urgent: bool = False
+    sla_minutes: int | None = Field(default=None, gt=0)
+    agencies: list[str] = Field(min_length=1)
+    photo: Literal["required", "optional", "none"] = "optional"
+    emoji: str = ""
+
+    @model_validator(mode="after")
+    def _urgent_has_sla(self) -> IncidentType:
+        """Urgent types are the ones with a deadline (5 minutes for fires and ambulances in Sumenep)."""
+        if self.urgent and self.sla_minutes is None:
+            raise _Located(("sla_minutes",), "is required when urgent is true")
+        return self
+
+    @model_validator(mode="after")
+    def _agencies_once(self) -> IncidentType:
+        """Listing an agency twice would dispatch it twice."""
+        for index, code in enumerate(self.agencies):
+            if code in self.agencies[:index]:
+                raise _Located(("agencies", index), f"{code!r} is listed twice")
+        return self
+
+
+class Conversation(_Model):
+    """Timing of the citizen chat: when to nudge a silent reporter, when to give up on a draft."""
+
+    reminder_minutes: int = Field(default=5, gt=0)
+    expire_minutes: int = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _expire_after_reminder(self) -> Conversation:
+        """A reminder after the draft has expired would never be sent."""
+        if self.expire_minutes <= self.reminder_minutes:
+            raise _Located(
+                ("expire_minutes",),
+                f"must be greater than reminder_minutes ({self.reminder_minutes}) (got {self.expire_minutes})",
+            )
+        return self
+
+
+class Limits(_Model):
+    """Caps on what a citizen may send, to protect storage and the operators' attention."""
+
+    max_photo_mb: float = Field(default=10, gt=0)
+    max_description_chars: int = Field(default=1000, gt=0)
+
+
+class Deployment(_Model):
+    """One regency's whole deployment file."""
+
+    region: Region
+    operators: Operators
+    leadership: Annotated[list[LeadershipMember], BeforeValidator(_none_as_empty_list)] = []
+    agencies: list[Agency] = Field(min_length=1)
+    incident_types: list[IncidentType] = Field(min_length=1)
+    conversation: Conversation = Conversation()
+    limits: Limits = Limits()
+
+    @model_validator(mode="after")
+    def _unique_agency_codes(self) -> Deployment:
+        """Agencies are looked up by code, so a second one with the same code would be unreachable."""
+        _reject_duplicates("agencies", [agency.code for agency in self.agencies], "agency code")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_incident_codes(self) -> Deployment:
+        """Incident types are looked up by code, so a duplicate would be unreachable."""
+        _reject_duplicates("incident_types", [kind.code for kind in self.incident_types], "incident type code")
+        return self
+
+    @model_validator(mode="after")
+    def _incident_agencies_exist(self) -> Deployment:
+        """A report routed to an agency that does not exist would reach nobody."""
+        known = [agency.code for agency in self.agencies]
+        for i, kind in enumerate(self.incident_types):
+            for j, code in enumerate(kind.agencies):
+                if code not in known:
+                    hint = _did_you_mean(code, known)
+                    raise _Located(("incident_types", i, "agencies", j), f"unknown agency {code!r}{hint}")
+        return self
+
+    def incident_type(self, code: str) -> IncidentType | None:
+        """The incident type with this code, or None."""
+        return next((kind for kind in self.incident_types if kind.code == code), None)
+
+    def agency(self, code: str) -> Agency | None:
+        """The agency with this code, or None."""
+        return next((agency for agency in self.agencies if agency.code == code), None)
+
+    def is_operator(self, channel: str, user_id: str | int) -> bool:
+        """Whether a sender may verify, reject, dispatch or close reports."""
+        return any(member.matches(channel, user_id) for member in self.operators.members)
+
+    def is_agency_member(self, agency_code: str, channel: str, user_id: str | int) -> bool:
+        """Whether a sender may act on the tasks of the agency with this code."""
+        agency = self.agency(agency_code)
+        return agency is not None and agency.has_member(channel, user_id)
+
+    def warnings(self) -> list[str]:
+        """Legal but probably unintended choices, worded like errors, for `siaga config check` to show."""
+        notes = []
+        if self.incident_type("other") is None:
+            notes.append("incident_types: no type with code 'other'; "
+                         "citizens whose emergency fits no type cannot report it")
+        used = {code for kind in self.incident_types for code in kind.agencies}
+        for i, agency in enumerate(self.agencies):
+            if agency.telegram_chat_id is None and not agency.members:
+                notes.append(f"agencies[{i}]: {agency.code!r} has no telegram_chat_id and no members, "
+                             "so nobody receives its tasks")
+            if agency.code not in used:
+                notes.append(f"agencies[{i}]: {agency.code!r} is not listed by any incident type")
+        return notes
+
+
+def _reject_duplicates(list_key: str, codes: list[str], what: str) -> None:
+    """Blame the second occurrence of a code, naming where the first one is."""
+    for index, code in enumerate(codes):
+        if code in codes[:index]:
+            first = codes.index(code)
+            message = f"duplicate {what} {code!r} (already used by {list_key}[{first}])"
+            raise _Located((list_key, index, "code"), message)
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    """A hint for the most likely intended spelling, or nothing."""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- loading and error messages -------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys; in a hand-edited file that silently drops a block."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable key: let PyYAML report it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_config(path: str | os.PathLike) -> Deployment:
+    """Read and validate a deployment file; any problem becomes a one-line ConfigError."""
+    source = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=source) from None
+    except UnicodeDecodeError:
+        raise ConfigError("file is not UTF-8 text", source=source) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read file ({exc.strerror or exc})", source=source) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        reason = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark:  # where the broken construct began
+            reason += f" ({exc.context} at {_line_column(exc.context_mark)})"
+        where = f" at {_line_column(mark)}" if mark else ""
+        raise ConfigError(f"YAML syntax error{where}: {reason}", source=source,
+                          line=mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML syntax error: {exc}", source=source) from None
+    if data is None:
+        raise ConfigError("file is empty", source=source)
+    return parse_config(data, source)
+
+
+def _line_column(mark: yaml.Mark) -> str:
+    """PyYAML counts from 0; editors count from 1."""
+    return f"line {mark.line + 1}, column {mark.column + 1}"
+
+
+def parse_config(data: dict, source: str = "<config>") -> Deployment:
+    """Validate already-parsed data (a YAML or JSON mapping); the first problem becomes a ConfigError."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise ConfigError(f"must be a mapping of keys such as region: and agencies: (got {kind})", source=source)
+    try:
+        return Deployment.model_validate(data)
+    except ValidationError as exc:
+        key, message = _describe(exc.errors()[0])
+        raise ConfigError(message, source=source, key=key or None) from None
+
+
+def _describe(error: dict) -> tuple[str, str]:
+    """Turn one pydantic error into (dotted key path, short reason a non-programmer understands)."""
+    loc = tuple(error["loc"])
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    cause = ctx.get("error")
+    if isinstance(cause, _Located):
+        return _key_path(loc + cause.loc), str(cause)
+    if isinstance(cause, ValueError):
+        return _key_path(loc), str(cause)
+    got = f" (got {_short(value)})"
+    if kind == "missing":
+        message = "is required"
+    elif kind == "extra_forbidden":
+        message = f"unknown key{_did_you_mean(str(loc[-1]), _known_keys(loc[:-1]))}"
+    elif kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        message = "must not be empty"
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        message = "must be a whole number" + got
+    elif kind in ("float_type", "float_parsing"):
+        message = "must be a number" + got
+    elif kind in ("bool_type", "bool_parsing"):
+        message = "must be true or false" + got
+    elif kind == "string_type":
+        message = "must be text" + got
+    elif kind in ("list_type", "tuple_type"):
+        message = "must be a list" + got
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = "must be a mapping of keys" + got
+    elif kind == "literal_error":
+        message = f"must be {ctx['expected']}" + got
+    elif kind == "greater_than":
+        message = f"must be greater than {_short(ctx['gt'])}" + got
+    else:
+        message = error["msg"][:1].lower() + error["msg"][1:] + got
+    return _key_path(loc), message
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    """("incident_types", 0, "agencies", 1) -> "incident_types[0].agencies[1]"."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _short(value: Any) -> str:
+    """A repr short enough to keep the message on one readable line (0.0 shown as 0)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _known_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """The keys the model at `loc` accepts, to suggest the one a typo meant."""
+    model: type[BaseModel] | None = Deployment
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model else None
+        model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as list[Person] or Person | None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found:
+            return found
+    return None

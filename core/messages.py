@@ -1,0 +1,110 @@
+"""Channel-neutral inbound events and outbound messages: typed values, never platform text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Address:
+    """A person or chat on one channel, written `telegram:5001` or `whatsapp:<id>`."""
+
+    channel: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Address":
+        channel, _, ident = text.partition(":")
+        return cls(channel, ident)
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file on the platform (`file_id`) and, once fetched, our stored copy (`media_id`) or the problem."""
+
+    file_id: str
+    size: int | None = None
+    media_id: int | None = None
+    problem: str | None = None
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    PHOTO = "photo"
+    LOCATION = "location"
+    CONTACT = "contact"
+    VOICE = "voice"
+    STICKER = "sticker"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    TIMER = "timer"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did (or a timer that fired), already translated from the platform."""
+
+    kind: Kind
+    chat: Address
+    sender: Address
+    sender_name: str = ""
+    language_code: str | None = None
+    text: str = ""
+    command: str = ""
+    args: str = ""
+    choice: str = ""
+    callback_id: str = ""
+    location: GeoPoint | None = None
+    media: MediaRef | None = None
+    phone: str = ""
+    timer: str = ""
+    timer_payload: dict = field(default_factory=dict)
+    is_private: bool = True
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button: `data` comes back in the CHOICE event, `label` is what the person reads."""
+
+    data: str
+    label: str
+
+
+class Priority:
+    """Outbox order: callback answers first, then urgent cases, then the rest."""
+
+    CALLBACK = 100
+    URGENT = 50
+    NORMAL = 10
+    LOW = 0
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send; the channel renderer decides how choices and location requests look."""
+
+    to: Address
+    text: str = ""
+    choices: tuple[Choice, ...] = ()
+    request_location: bool = False
+    location_label: str = ""
+    remove_keyboard: bool = False
+    photo_media_id: int | None = None
+    location: GeoPoint | None = None
+    answer_callback: str = ""
+    priority: int = Priority.NORMAL
+    ref: str = ""
+    case_id: int | None = None
+    columns: int = 1

@@ -1,0 +1,83 @@
+"""The transactional outbox: messages saved with the change that caused them, sent in order per chat."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from core.messages import Outbound
+from core.models import OutboxItem
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=60)
+
+
+def lane(message: Outbound) -> str:
+    """Messages to one chat go out in order; a callback answer is its own lane so it never waits."""
+    return f"cb:{message.answer_callback}" if message.answer_callback else message.to.id
+
+
+def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:
+    item = OutboxItem(channel=message.to.channel, chat_id=lane(message), payload=asdict(message),
+                      priority=message.priority, status="pending", not_before=now, case_id=message.case_id,
+                      ref=message.ref or None, created_at=now)
+    session.add(item)
+    return item
+
+
+def _claimable(now: datetime):
+    return or_(and_(OutboxItem.status == "pending", OutboxItem.not_before <= now),
+               and_(OutboxItem.status == "sending", OutboxItem.lease_until < now))
+
+
+async def claim(session: AsyncSession, now: datetime, limit: int) -> list[OutboxItem]:
+    """Lease the next due message of each chat, urgent first; expired leases (a dead worker) come back."""
+    earlier = aliased(OutboxItem)
+    blocked = (select(earlier.id).where(earlier.channel == OutboxItem.channel, earlier.chat_id == OutboxItem.chat_id,
+                                        earlier.status.in_(("pending", "sending")), earlier.id < OutboxItem.id)
+               .exists())
+    stmt = (select(OutboxItem).where(_claimable(now), ~blocked)
+            .order_by(OutboxItem.priority.desc(), OutboxItem.id).limit(limit)
+            .with_for_update(skip_locked=True, of=OutboxItem))
+    items = list((await session.execute(stmt)).scalars())
+    for item in items:
+        item.status, item.lease_until = "sending", now + LEASE
+    return items
+
+
+async def mark_sent(session: AsyncSession, item_id: int, message_id: str | None, now: datetime) -> None:
+    await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(
+        status="sent", sent_at=now, platform_message_id=message_id, lease_until=None, last_error=None))
+
+
+async def postpone(session: AsyncSession, item_id: int, until: datetime, error: str | None = None,
+                   count_attempt: bool = False) -> str:
+    """Put the message back for later; after MAX_ATTEMPTS real failures it goes to the dead-letter state."""
+    item = await session.get(OutboxItem, item_id)
+    if item is None:
+        return "missing"
+    if count_attempt:
+        item.attempts += 1
+    item.last_error = error[:500] if error else item.last_error
+    item.lease_until = None
+    item.status = "dead" if item.attempts >= MAX_ATTEMPTS else "pending"
+    item.not_before = until
+    return item.status
+
+
+async def mark_dead(session: AsyncSession, item_id: int, error: str) -> None:
+    await session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(
+        status="dead", last_error=error[:500], lease_until=None))
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    return (await session.execute(select(func.min(OutboxItem.not_before))
+                                  .where(OutboxItem.status == "pending"))).scalar()
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
+    return {status: n for status, n in rows}

@@ -1,0 +1,69 @@
+"""Queries and writes for reporters, conversations and cases, shared by every flow."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases import CaseState
+from core.models import Case, CaseEvent, Conversation, Reporter
+
+
+async def reporter_for(session: AsyncSession, channel: str, external_id: str, name: str,
+                       language: str, now: datetime) -> Reporter:
+    """Find the reporter by channel identity, creating them on first contact."""
+    stmt = select(Reporter).where(Reporter.channel == channel, Reporter.external_id == external_id)
+    reporter = (await session.execute(stmt)).scalar_one_or_none()
+    if reporter is None:
+        reporter = Reporter(channel=channel, external_id=external_id, name=name[:200], language=language,
+                            created_at=now)
+        session.add(reporter)
+        await session.flush()
+    elif name and reporter.name != name[:200]:
+        reporter.name = name[:200]
+    return reporter
+
+
+async def conversation_for_update(session: AsyncSession, key: str) -> Conversation:
+    """Load the conversation row locked for this transaction (created empty on first use)."""
+    stmt = select(Conversation).where(Conversation.key == key).with_for_update()
+    conv = (await session.execute(stmt)).scalar_one_or_none()
+    if conv is None:
+        conv = Conversation(key=key, state={}, version=0)
+        session.add(conv)
+        await session.flush()
+    return conv
+
+
+async def recent_cases(session: AsyncSession, reporter_id: int, limit: int = 5) -> list[Case]:
+    stmt = (select(Case).where(Case.reporter_id == reporter_id).order_by(Case.id.desc()).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def ticket_taken(session: AsyncSession, ticket: str) -> bool:
+    return (await session.execute(select(Case.id).where(Case.ticket == ticket))).first() is not None
+
+
+async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, ticket: str, incident_type: str,
+                      urgent: bool, language: str, latitude: float | None, longitude: float | None,
+                      address_text: str | None, description: str | None, photo_media_id: int | None,
+                      started_at: datetime, now: datetime) -> Case:
+    """Store a submitted case with its first two timeline entries (draft opened, submitted)."""
+    case = Case(ticket=ticket, state=CaseState.SUBMITTED, incident_type=incident_type, urgent=urgent,
+                reporter_id=reporter.id, chat=chat, language=language, latitude=latitude, longitude=longitude,
+                address_text=address_text, description=description, photo_media_id=photo_media_id,
+                created_at=started_at, submitted_at=now, updated_at=now)
+    session.add(case)
+    await session.flush()
+    actor = f"{reporter.channel}:{reporter.external_id}"
+    session.add_all([
+        CaseEvent(case_id=case.id, at=started_at, actor=actor, from_state=None, to_state=CaseState.DRAFT),
+        CaseEvent(case_id=case.id, at=now, actor=actor, from_state=CaseState.DRAFT, to_state=CaseState.SUBMITTED),
+    ])
+    return case
+
+
+async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id)
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,33 @@
+"""Timers are rows with a due time; firing one turns it into an inbox event for its conversation."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import inbox
+from core.models import Timer
+
+
+async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
+                   payload: dict) -> None:
+    """Add the timer once; scheduling the same (kind, key, version) again is a no-op."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(Timer).values(
+        kind=kind, key=key, version=version, due_at=due_at, payload=payload, status="pending",
+    ).on_conflict_do_nothing(index_elements=["kind", "key", "version"]))
+
+
+async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> int:
+    """Move due timers into the inbox in this transaction, so a crash neither loses nor doubles one."""
+    stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at)
+            .limit(limit).with_for_update(skip_locked=True))
+    timers = list((await session.execute(stmt)).scalars())
+    for timer in timers:
+        await inbox.store(session, channel="timer", external_id=f"timer:{timer.id}", conversation_key=timer.key,
+                          payload={"kind": timer.kind, "key": timer.key, "payload": timer.payload},
+                          now=now)
+        timer.status, timer.fired_at = "fired", now
+    return len(timers)

@@ -1,0 +1,310 @@
+"""The deployment file: the example loads, and every mistake is reported as one line naming the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pydantic
+import pytest
+import yaml
+
+from core.config import ConfigError, Deployment, LocalizedName, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "sumenep.yaml"
+
+MINIMAL = {
+    "region": {"name": "Kabupaten Sumenep", "bounds": [-7.5, 113.5, -4.85, 116.35]},
+    "operators": {
+        "telegram_chat_id": -1001000000001,
+        "members": [{"name": "Operator Satu", "telegram_user_id": 1001, "whatsapp": "6281200000001"}],
+    },
+    "agencies": [
+        {"code": "damkar", "name": {"id": "Pemadam Kebakaran", "en": "Fire brigade"}, "telegram_chat_id": -1001000000101},
+        {"code": "pdam", "name": {"id": "PDAM", "en": "Water utility"}, "telegram_chat_id": -1001000000102},
+    ],
+    "incident_types": [
+        {"code": "fire", "name": {"id": "Kebakaran", "en": "Fire"}, "urgent": True, "sla_minutes": 5, "agencies": ["damkar"]},
+        {"code": "other", "name": {"id": "Lainnya", "en": "Other"}, "agencies": ["damkar", "pdam"]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def example() -> Deployment:
+    return load_config(EXAMPLE)
+
+
+# --- the example deployment ------------------------------------------------------------------------
+
+
+def test_example_has_the_sumenep_agencies_and_types(example: Deployment) -> None:
+    assert [a.code for a in example.agencies] == ["damkar", "psc119", "polres", "bpbd", "pdam", "dlh"]
+    assert [t.code for t in example.incident_types] == [
+        "fire", "traffic_accident", "medical", "crime", "flood",
+        "landslide", "fallen_tree", "water_outage", "other",
+    ]
+    assert example.region.timezone == "Asia/Jakarta"
+    assert example.region.default_language == "id"
+    assert example.region.ticket_prefix == "SMP"
+    assert example.warnings() == []
+
+
+def test_example_urgent_types_are_the_five_minute_ones(example: Deployment) -> None:
+    urgent = {t.code: t.sla_minutes for t in example.incident_types if t.urgent}
+    assert urgent == {"fire": 5, "traffic_accident": 5, "medical": 5}
+
+
+def test_example_routing(example: Deployment) -> None:
+    assert example.incident_type("fire").agencies == ["damkar"]
+    assert example.incident_type("traffic_accident").agencies == ["psc119", "polres"]
+    assert example.incident_type("fallen_tree").photo == "required"
+    assert example.incident_type("fallen_tree").urgent is False
+    assert example.incident_type("medical").photo == "none"
+    assert example.incident_type("nope") is None
+    assert example.agency("pdam").name.get("en") == "Water utility (PDAM)"
+    assert example.agency("nope") is None
+    assert example.conversation.reminder_minutes == 5 and example.conversation.expire_minutes == 60
+    assert example.limits.max_photo_mb == 10
+
+
+def test_example_operators_leadership_and_members(example: Deployment) -> None:
+    assert example.operators.telegram_chat_id < 0
+    assert example.is_operator("telegram", "1001")
+    assert example.is_operator("whatsapp", "6281200000001")
+    assert not example.is_operator("telegram", "2001")  # leadership is informed, not an operator
+    assert not example.is_operator("sms", "1001")
+    assert {m.role for m in example.leadership} >= {"kepala_dinas", "kabid", "bupati"}
+    assert example.is_agency_member("damkar", "telegram", "3001")
+    assert not example.is_agency_member("pdam", "telegram", "3001")
+    assert not example.is_agency_member("nope", "telegram", "3001")
+
+
+def test_region_contains(example: Deployment) -> None:
+    region = example.region
+    assert region.contains(-7.0167, 113.8667)  # Kota Sumenep
+    assert region.contains(-5.5, 114.43)  # Masalembu
+    assert region.contains(-6.95, 115.8)  # Sapeken
+    assert not region.contains(-7.25, 112.75)  # Surabaya
+    assert not region.contains(-8.65, 115.22)  # Denpasar, Bali
+
+
+# --- the models ------------------------------------------------------------------------------------
+
+
+def test_localized_name_falls_back_to_indonesian() -> None:
+    name = LocalizedName(id="Kebakaran", en="Fire")
+    assert name.get("en") == "Fire"
+    assert name.get("en-US") == "Fire"
+    assert name.get("id") == "Kebakaran"
+    assert name.get("jv") == "Kebakaran"
+
+
+def test_defaults_and_forgiving_whatsapp() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["operators"]["members"][0]["whatsapp"] = 6281200000001  # unquoted in YAML
+    data["leadership"] = None  # every entry commented out
+    deployment = parse_config(data)
+    assert deployment.operators.members[0].whatsapp == "6281200000001"
+    assert deployment.leadership == []
+    assert deployment.region.timezone == "Asia/Jakarta"
+    assert deployment.region.ticket_prefix == "SPG"
+    assert deployment.region.emergency_number == "112"
+    assert deployment.conversation.expire_minutes == 60
+    assert deployment.limits.max_description_chars == 1000
+    assert deployment.incident_type("other").photo == "optional"
+
+
+def test_models_are_frozen() -> None:
+    deployment = parse_config(copy.deepcopy(MINIMAL))
+    with pytest.raises(pydantic.ValidationError):
+        deployment.region.name = "Elsewhere"
+
+
+def test_warnings_for_legal_but_odd_choices() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["incident_types"].pop()  # no "other", and pdam no longer used
+    data["agencies"].append({"code": "dlh", "name": {"id": "DLH", "en": "Environment"}})
+    assert parse_config(data).warnings() == [
+        "incident_types: no type with code 'other'; citizens whose emergency fits no type cannot report it",
+        "agencies[1]: 'pdam' is not listed by any incident type",
+        "agencies[2]: 'dlh' has no telegram_chat_id and no members, so nobody receives its tasks",
+        "agencies[2]: 'dlh' is not listed by any incident type",
+    ]
+
+
+# --- bad documents ---------------------------------------------------------------------------------
+
+
+def _set(path: str, value):
+    """A mutation that sets MINIMAL[path] (dotted, with list indexes as numbers) to value."""
+
+    def mutate(data: dict) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        for part in parents:
+            data = data[part]
+        data[last] = value
+
+    return mutate
+
+
+def _delete(path: str):
+    def mutate(data: dict) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        for part in parents:
+            data = data[part]
+        del data[last]
+
+    return mutate
+
+
+BAD_DOCUMENTS = [
+    pytest.param(_set("conversaton", {"reminder_minutes": 5}),
+                 "conversaton: unknown key (did you mean 'conversation'?)", id="top-level-typo"),
+    pytest.param(_set("agencies.0.telegram_chatid", -100),
+                 "agencies[0].telegram_chatid: unknown key (did you mean 'telegram_chat_id'?)", id="nested-typo"),
+    pytest.param(_delete("incident_types.0.agencies"),
+                 "incident_types[0].agencies: is required", id="missing-incident-agencies"),
+    pytest.param(_set("incident_types.0.agencies", []),
+                 "incident_types[0].agencies: must not be empty", id="empty-incident-agencies"),
+    pytest.param(_set("incident_types.1.agencies", ["damkar", "xyz"]),
+                 "incident_types[1].agencies[1]: unknown agency 'xyz'", id="unknown-agency"),
+    pytest.param(_set("incident_types.1.agencies", ["damkr"]),
+                 "incident_types[1].agencies[0]: unknown agency 'damkr' (did you mean 'damkar'?)", id="agency-typo"),
+    pytest.param(_set("agencies.1.telegram_chat_id", 5),
+                 "agencies[1].telegram_chat_id: must be a negative group chat id (got 5)", id="positive-agency-chat"),
+    pytest.param(_set("operators.telegram_chat_id", 42),
+                 "operators.telegram_chat_id: must be a negative group chat id (got 42)", id="positive-operators-chat"),
+    pytest.param(_delete("incident_types.0.sla_minutes"),
+                 "incident_types[0].sla_minutes: is required when urgent is true", id="urgent-without-sla"),
+    pytest.param(_set("incident_types.0.sla_minutes", 0),
+                 "incident_types[0].sla_minutes: must be greater than 0 (got 0)", id="zero-sla"),
+    pytest.param(_set("region.timezone", "Asia/Jakart"),
+                 "region.timezone: unknown time zone 'Asia/Jakart' "
+                 "(use an IANA name: Asia/Jakarta, Asia/Makassar or Asia/Jayapura)", id="bad-timezone"),
+    pytest.param(_set("region.default_language", "jv"),
+                 "region.default_language: must be 'id' or 'en' (got 'jv')", id="bad-language"),
+    pytest.param(_set("region.bounds", [-4.85, 113.5, -7.5, 116.35]),
+                 "region.bounds: lat_min must be less than lat_max (got -4.85 >= -7.5)", id="bounds-swapped"),
+    pytest.param(_set("region.bounds", [-7.5, 113.5, -4.85]),
+                 "region.bounds: must be [lat_min, lon_min, lat_max, lon_max] (got [-7.5, 113.5, -4.85])",
+                 id="bounds-three-numbers"),
+    pytest.param(_set("region.bounds", [-7.5, 213.5, -4.85, 216.35]),
+                 "region.bounds: lon_min must be between -180 and 180 (got 213.5)", id="bounds-out-of-range"),
+    pytest.param(_set("region.ticket_prefix", "smp"),
+                 "region.ticket_prefix: must be 2-4 capital letters (got 'smp')", id="bad-prefix"),
+    pytest.param(_set("agencies.1.code", "damkar"),
+                 "agencies[1].code: duplicate agency code 'damkar' (already used by agencies[0])", id="duplicate-agency"),
+    pytest.param(_set("incident_types.1.code", "fire"),
+                 "incident_types[1].code: duplicate incident type code 'fire' (already used by incident_types[0])",
+                 id="duplicate-incident-type"),
+    pytest.param(_set("incident_types.1.agencies", ["damkar", "pdam", "damkar"]),
+                 "incident_types[1].agencies[2]: 'damkar' is listed twice", id="agency-listed-twice"),
+    pytest.param(_set("agencies.0.code", "Damkar"),
+                 "agencies[0].code: must be 1-32 characters of a-z, 0-9 and _ (got 'Damkar')", id="bad-code"),
+    pytest.param(_set("agencies.0.name", {"id": "Pemadam Kebakaran"}),
+                 "agencies[0].name.en: is required", id="missing-english-name"),
+    pytest.param(_set("agencies.0.name", {"id": "  ", "en": "Fire brigade"}),
+                 "agencies[0].name.id: must not be empty", id="blank-name"),
+    pytest.param(_set("incident_types.0.photo", "yes"),
+                 "incident_types[0].photo: must be 'required', 'optional' or 'none' (got 'yes')", id="bad-photo"),
+    pytest.param(_set("incident_types.0.urgent", "maybe"),
+                 "incident_types[0].urgent: must be true or false (got 'maybe')", id="bad-bool"),
+    pytest.param(_set("operators.members", []),
+                 "operators.members: must not be empty", id="no-operators"),
+    pytest.param(_set("operators.members.0", {"name": "Operator Satu"}),
+                 "operators.members[0]: needs a telegram_user_id or a whatsapp number", id="person-without-ids"),
+    pytest.param(_set("operators.members.0.whatsapp", "081200000001"),
+                 "operators.members[0].whatsapp: must start with the country code 62, not 0 (got '081200000001')",
+                 id="whatsapp-leading-zero"),
+    pytest.param(_set("operators.members.0.whatsapp", "62-812"),
+                 "operators.members[0].whatsapp: must be 8-15 digits with the country code, "
+                 "e.g. \"6281234567890\" (got '62-812')", id="whatsapp-not-digits"),
+    pytest.param(_set("operators.members.0.telegram_user_id", -1001),
+                 "operators.members[0].telegram_user_id: must be a positive Telegram user id (got -1001)",
+                 id="negative-user-id"),
+    pytest.param(_set("operators.members.0.telegram_user_id", "abc"),
+                 "operators.members[0].telegram_user_id: must be a whole number (got 'abc')", id="user-id-not-number"),
+    pytest.param(_set("leadership", [{"name": "Bupati Sumenep", "telegram_user_id": 2003}]),
+                 "leadership[0].role: is required", id="leader-without-role"),
+    pytest.param(_set("conversation", {"reminder_minutes": 60, "expire_minutes": 30}),
+                 "conversation.expire_minutes: must be greater than reminder_minutes (60) (got 30)",
+                 id="expire-before-reminder"),
+    pytest.param(_set("limits", {"max_photo_mb": -1}),
+                 "limits.max_photo_mb: must be greater than 0 (got -1)", id="negative-photo-limit"),
+    pytest.param(_set("incident_types", []), "incident_types: must not be empty", id="no-incident-types"),
+    pytest.param(_delete("region"), "region: is required", id="missing-region"),
+    pytest.param(_set("agencies", {"code": "damkar"}),
+                 "agencies: must be a list (got {'code': 'damkar'})", id="agencies-not-a-list"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_DOCUMENTS)
+def test_bad_document_is_one_line_naming_the_key(tmp_path: Path, mutate, expected: str) -> None:
+    data = copy.deepcopy(MINIMAL)
+    mutate(data)
+    path = tmp_path / "sumenep.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: {expected}"
+    assert "\n" not in str(caught.value)
+
+
+def test_the_minimal_document_itself_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "sumenep.yaml"
+    path.write_text(yaml.safe_dump(MINIMAL), encoding="utf-8")
+    assert load_config(path).agency("pdam").telegram_chat_id == -1001000000102
+
+
+BAD_FILES = [
+    pytest.param("region:\n  name: Sumenep\n  bounds [1, 2, 3, 4]\noperators: {}\n",
+                 "YAML syntax error at line 4, column 1: could not find expected ':' "
+                 "(while scanning a simple key at line 3, column 3)", id="syntax-error"),
+    pytest.param("region:\n  name: Sumenep\nagencies: []\nagencies: []\n",
+                 "YAML syntax error at line 4, column 1: duplicate key 'agencies'", id="duplicate-yaml-key"),
+    pytest.param("", "file is empty", id="empty"),
+    pytest.param("# only comments\n", "file is empty", id="only-comments"),
+    pytest.param("- region\n- agencies\n",
+                 "must be a mapping of keys such as region: and agencies: (got list)", id="not-a-mapping"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BAD_FILES)
+def test_bad_file_is_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "sumenep.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path}: {expected}"
+    assert "\n" not in str(caught.value)
+
+
+def test_yaml_error_carries_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "sumenep.yaml"
+    path.write_text("region:\n  name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.line is not None and "line " in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found$"):
+        load_config(path)
+
+
+def test_error_parts_are_exposed() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["agencies"][1]["telegram_chat_id"] = 5
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, "sumenep.yaml")
+    err = caught.value
+    assert str(err) == "sumenep.yaml: agencies[1].telegram_chat_id: must be a negative group chat id (got 5)"
+    assert (err.source, err.key, err.message) == (
+        "sumenep.yaml", "agencies[1].telegram_chat_id", "must be a negative group chat id (got 5)")
+
+
+def test_parse_config_rejects_non_mapping() -> None:
+    with pytest.raises(ConfigError, match=r"^<config>: must be a mapping"):
+        parse_config(["region"])  # type: ignore[arg-type]

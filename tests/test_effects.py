@@ -1,0 +1,17 @@
+"""Plain texts to one chat are joined, so a slow phone gets fewer messages; rich messages stay apart."""
+from core.messages import Address, Choice, Outbound
+from workflows.effects import coalesce
+
+A, B = Address("telegram", "1"), Address("telegram", "2")
+
+
+def test_plain_text_joins_the_next_text_to_the_same_chat():
+    out = coalesce([Outbound(A, "one"), Outbound(A, "two", choices=(Choice("x", "X"),)), Outbound(B, "three")])
+    assert [(m.to, m.text) for m in out] == [(A, "one\n\ntwo"), (B, "three")]
+    assert out[0].choices == (Choice("x", "X"),)
+
+
+def test_messages_with_buttons_photos_or_refs_are_not_merged():
+    out = coalesce([Outbound(A, "q", choices=(Choice("x", "X"),)), Outbound(A, "next"),
+                    Outbound(A, "card", ref="card:1"), Outbound(A, "after")])
+    assert [m.text for m in out] == ["q", "next", "card", "after"]
