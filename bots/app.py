@@ -50,6 +50,16 @@ async def start_channels(deps: Deps) -> None:
                                 else None, secret.get_secret_value() if secret else None)
 
 
+async def finish(stop: asyncio.Event, tasks: list[asyncio.Task], grace: float = 5.0) -> None:
+    """Let loops finish their current step (a cancelled query can wedge the pool), then cancel stragglers."""
+    stop.set()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def stop_deps(deps: Deps) -> None:
     for channel in deps.channels.values():
         await channel.stop()
@@ -75,10 +85,7 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
             tasks.append(asyncio.create_task(poll(deps, stop)))
         log.info("web_started", worker=in_process_worker, channels=sorted(deps.channels))
         yield
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await finish(stop, tasks)
         await stop_deps(deps)
 
     app = FastAPI(title="Siaga112", version="0.1.0", lifespan=lifespan,

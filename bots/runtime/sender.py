@@ -27,6 +27,14 @@ class Sender:
         await asyncio.gather(*(self.send(item) for item in items))
         return len(items)
 
+    async def idle_for(self, ceiling: float) -> float:
+        """Seconds until the next postponed message is due, so a rate-limited send is not late by a poll."""
+        async with self.deps.sessions() as session:
+            due = await outbox.next_due(session)
+        if due is None:
+            return ceiling
+        return min(ceiling, max(0.0, (due - self.deps.clock.now()).total_seconds()))
+
     async def send(self, item: OutboxItem) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(channel=item.channel, outbox_id=item.id)

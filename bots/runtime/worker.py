@@ -39,10 +39,11 @@ class Worker:
         return await self.fire_timers() + await self.process() + await self.sender.run_once()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(self._loop(stop, "inbox", self.process), self._loop(stop, "outbox", self.sender.run_once),
+        await asyncio.gather(self._loop(stop, "inbox", self.process),
+                             self._loop(stop, "outbox", self.sender.run_once, self.sender.idle_for),
                              self._loop(stop, "timers", self.fire_timers))
 
-    async def _loop(self, stop: asyncio.Event, topic: str, work) -> None:
+    async def _loop(self, stop: asyncio.Event, topic: str, work, idle_for=None) -> None:
         """Work while there is work; otherwise sleep until woken or until the next poll."""
         while not stop.is_set():
             try:
@@ -54,4 +55,6 @@ class Worker:
                 busy = 0
                 await asyncio.sleep(self.poll)
             if not busy:
-                await self.deps.coord.wait(topic, self.poll)
+                timeout = self.poll if idle_for is None else await idle_for(self.poll)
+                if timeout > 0:
+                    await self.deps.coord.wait(topic, timeout)

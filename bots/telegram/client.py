@@ -1,6 +1,10 @@
 """The Telegram channel: python-telegram-bot's `Bot` performing rendered calls, errors mapped to retry/give-up."""
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")  # opt in to PTB 23's timedelta retry_after; _seconds() takes both
+
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest

@@ -1,0 +1,178 @@
+"""End to end over HTTP: the real app and python-telegram-bot against the fake Bot API server."""
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from core.models import Case, CaseEvent, InboxItem, Media, OutboxItem
+from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import SECRET, eventually, gateway
+from tests.images import phone_jpeg
+
+CITIZEN = 5001
+OPERATORS = -1001000000001
+SUMENEP = (-7.0167, 113.8667)
+
+
+@pytest.fixture
+async def fake(config):
+    fake = FakeTelegram()
+    await fake.start()
+    fake.user(CITIZEN, "Budi", language_code="id")
+    fake.group(OPERATORS, "Operator 112 Sumenep")
+    for leader in config.leadership:
+        fake.user(leader.telegram_user_id, leader.name)
+        fake.start_private(leader.telegram_user_id)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def gw(request, fake, tmp_path, redis_url):
+    """Embedded: SQLite, no Redis, one process. Production: PostgreSQL + Redis, web and two workers."""
+    from tests.conftest import fresh_database_url
+    if request.param == "embedded":
+        url = await fresh_database_url("sqlite", tmp_path)
+        async with gateway(fake, url) as g:
+            yield g
+    else:
+        url = await fresh_database_url("postgres", tmp_path)
+        async with gateway(fake, url, redis_url=redis_url, run_worker=False, workers=2) as g:
+            yield g
+
+
+def last_with_button(fake, chat_id: int, data: str) -> dict | None:
+    for message in reversed(fake.sent(chat_id)):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        if any(b.get("callback_data") == data for row in rows for b in row):
+            return message
+    return None
+
+
+def texts(fake, chat_id: int) -> str:
+    return "\n".join(m.get("text") or m.get("caption") or "" for m in fake.sent(chat_id))
+
+
+async def wait_text(fake, chat_id: int, fragment: str) -> None:
+    await eventually(lambda: fragment in texts(fake, chat_id))
+
+
+async def report_fire(fake, photo: bytes) -> str:
+    """Walk the citizen's conversation for a fire; return the ticket number the bot gave."""
+    await fake.send_text(CITIZEN, "/start")
+    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    await fake.press_button(CITIZEN, menu, "type:fire")
+    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+    await fake.send_photo(CITIZEN, photo)
+    await wait_text(fake, CITIZEN, "Di mana lokasinya")
+    await fake.send_location(CITIZEN, *SUMENEP)
+    await wait_text(fake, CITIZEN, "Ceritakan singkat")
+    await fake.send_text(CITIZEN, "Gudang kayu terbakar, api membesar")
+    confirm = await eventually(lambda: last_with_button(fake, CITIZEN, "confirm:send"))
+    await fake.press_button(CITIZEN, confirm, "confirm:send")
+    await wait_text(fake, CITIZEN, "Nomor tiket Anda")
+    return re.search(r"SMP-\d\d-\d\d-\d\d", texts(fake, CITIZEN)).group(0)
+
+
+async def test_citizen_reports_a_fire_and_the_command_centre_hears_of_it(fake, gw, config):
+    photo = phone_jpeg()
+    assert fake.webhook["url"] == f"{gw.url}/webhooks/telegram" and fake.webhook["secret_token"] == SECRET
+    ticket = await report_fire(fake, photo)
+
+    card = await eventually(lambda: next((m for m in fake.sent(OPERATORS) if ticket in (m.get("caption") or "")),
+                                         None))
+    assert card["_method"] == "sendPhoto" and "Kebakaran" in card["caption"] and "Budi" in card["caption"]
+    buttons = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b.split(":")[1] for b in buttons] == ["verify", "reject", "duplicate", "call"]
+    pin = await eventually(lambda: next((m for m in fake.sent(OPERATORS) if m.get("location")), None))
+    assert pin["location"]["latitude"] == pytest.approx(SUMENEP[0], abs=1e-4)
+    for leader in config.leadership:
+        await wait_text(fake, leader.telegram_user_id, ticket)
+
+    forwarded = Image.open(io.BytesIO(card["_photo_bytes"]))
+    assert not forwarded.getexif() and "exif" not in forwarded.info  # no GPS leaves with the copy
+    async with gw.deps.sessions() as s:
+        case = (await s.execute(select(Case).where(Case.ticket == ticket))).scalar_one()
+        assert (case.state, case.incident_type, case.urgent) == ("submitted", "fire", True)
+        assert case.description == "Gudang kayu terbakar, api membesar"
+        media = await s.get(Media, case.photo_media_id)
+        assert media.original == photo  # the evidence is kept exactly as sent
+        events = (await s.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                  .order_by(CaseEvent.id))).scalars().all()
+        assert [(e.from_state, e.to_state) for e in events] == [(None, "draft"), ("draft", "submitted")]
+        assert all(e.actor == f"telegram:{CITIZEN}" and e.at is not None for e in events)
+    assert fake.limit_violations == []
+    assert fake.callback_answers()  # every button press was answered
+
+
+async def test_a_redelivered_update_has_no_second_effect(fake, gw):
+    update = await fake.send_text(CITIZEN, "halo")
+    await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    status = await fake.redeliver(update)
+    assert status == 200
+    await asyncio.sleep(1.0)
+    async with gw.deps.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.channel == "telegram")) == 1
+    assert len(fake.sent(CITIZEN)) == 1
+
+
+async def test_two_messages_at_once_are_handled_one_after_the_other(fake, gw):
+    await fake.send_text(CITIZEN, "/start")
+    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    await fake.press_button(CITIZEN, menu, "type:fire")
+    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+    await asyncio.gather(fake.send_photo(CITIZEN, phone_jpeg()), fake.send_location(CITIZEN, *SUMENEP))
+    await wait_text(fake, CITIZEN, "Ceritakan singkat")  # both kept: neither overwrote the other
+    async with gw.deps.sessions() as s:
+        from core.models import Conversation
+        conv = await s.get(Conversation, f"telegram:{CITIZEN}")
+    draft = conv.state["draft"]
+    assert draft["photo_media_id"] and draft["latitude"] == SUMENEP[0] and conv.state["step"] == "description"
+    assert conv.version == 4
+
+
+async def test_a_429_delays_the_send_and_loses_nothing(fake, gw):
+    fake.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=CITIZEN)
+    await fake.send_text(CITIZEN, "halo")
+    await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    attempts = [c for c in fake.calls if c.method == "sendMessage"]
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 0.95
+
+    async def all_sent():
+        async with gw.deps.sessions() as s:
+            return [r.status for r in (await s.execute(select(OutboxItem))).scalars()] == ["sent"]
+    await eventually(all_sent)
+
+
+@pytest.mark.parametrize("headers, body, status", [
+    ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, b'{"update_id": 1}', 403),
+    ({}, b'{"update_id": 1}', 403),
+    ({"X-Telegram-Bot-Api-Secret-Token": SECRET}, b'{"update_id": 1,', 400),
+    ({"X-Telegram-Bot-Api-Secret-Token": SECRET}, b'[1, 2]', 400),
+    ({"X-Telegram-Bot-Api-Secret-Token": SECRET}, b'{"update_id": "x"}', 400),
+    ({"X-Telegram-Bot-Api-Secret-Token": SECRET}, b'\xff\xfe', 400),
+    ({"X-Telegram-Bot-Api-Secret-Token": SECRET}, b'{"update_id": 1, "pad": "' + b"x" * 1_100_000 + b'"}', 413),
+])
+async def test_bad_input_gets_a_clear_status_and_stores_nothing(fake, gw, headers, body, status):
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{gw.url}/webhooks/telegram", content=body,
+                                     headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == status
+    async with gw.deps.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxItem)) == 0
+
+
+async def test_health_ready_and_metrics(fake, gw):
+    async with httpx.AsyncClient(base_url=gw.url) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["database"] is True
+        metrics = (await client.get("/metrics")).text
+    assert "siaga_updates_received_total" in metrics
