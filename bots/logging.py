@@ -36,16 +36,18 @@ class ScrubFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO", stream=None) -> None:
+    """JSON to stderr (or `stream`), for structlog and the standard library alike."""
+    stream = stream or sys.stderr
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
                     structlog.processors.TimeStamper(fmt="iso", utc=True), _scrub_processor,
                     structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.addFilter(ScrubFilter())
     handler.setFormatter(logging.Formatter('{"level": "%(levelname)s", "logger": "%(name)s", "event": "%(message)s"}'))
     root = logging.getLogger()

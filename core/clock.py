@@ -15,14 +15,14 @@ class SystemClock:
 
 
 class FakeClock:
-    """A clock that only moves when told to, starting from real time."""
+    """Real time plus an offset that tests move forward: minutes pass at once, seconds still flow."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(timezone.utc)
+    def __init__(self) -> None:
+        self._offset = timedelta()
 
     def now(self) -> datetime:
-        return self._now
+        return datetime.now(timezone.utc) + self._offset
 
     def advance(self, **delta: float) -> datetime:
-        self._now += timedelta(**delta)
-        return self._now
+        self._offset += timedelta(**delta)
+        return self.now()

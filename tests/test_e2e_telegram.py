@@ -176,3 +176,56 @@ async def test_health_ready_and_metrics(fake, gw):
         assert ready.status_code == 200 and ready.json()["database"] is True
         metrics = (await client.get("/metrics")).text
     assert "siaga_updates_received_total" in metrics
+
+
+@pytest.fixture
+def json_logs():
+    """Configure the product's JSON logging at DEBUG for this test and hand back everything it printed."""
+    import logging
+
+    import structlog
+
+    from bots.logging import configure
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure("DEBUG", stream)
+    yield stream.getvalue
+    structlog.reset_defaults()
+    root.handlers, root.level = saved
+
+
+async def test_logs_carry_no_token_phone_number_or_file_url(fake, gw, json_logs):
+    await fake.send_contact(CITIZEN, "+6281234567890")
+    await report_fire(fake, phone_jpeg())
+    await eventually(lambda: any(m.get("location") for m in fake.sent(OPERATORS)))
+    logs = json_logs()
+    assert '"case_submitted"' in logs and '"ticket": "SMP-' in logs  # the logs do carry the ticket
+    for secret in (fake.token, fake.token.split(":")[1], "6281234567890", "81234567890", "/file/bot", SECRET):
+        assert secret not in logs
+
+
+async def test_a_pdf_sent_as_the_photo_is_refused_and_the_report_goes_on(fake, gw):
+    from tests.images import PDF
+    await fake.send_text(CITIZEN, "/start")
+    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    await fake.press_button(CITIZEN, menu, "type:fire")
+    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+    await fake.send_document(CITIZEN, PDF)
+    await wait_text(fake, CITIZEN, "File ini bukan foto")
+    skip = await eventually(lambda: last_with_button(fake, CITIZEN, "skip"))
+    await fake.press_button(CITIZEN, skip, "skip")
+    await wait_text(fake, CITIZEN, "Di mana lokasinya")
+
+
+async def test_the_bot_command_list_is_registered_in_both_languages(fake, gw):
+    scopes = fake.commands_by_scope
+    assert {lang for (_, lang) in scopes} >= {"", "en"}
+    assert [c["command"] for c in next(iter(scopes.values()))] == ["start", "status", "batal", "bahasa", "bantuan"]
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_followed(fake, gw, tmp_path):
+    new_id = -1009999999999
+    fake.migrate_group(OPERATORS, new_id)
+    ticket = await report_fire(fake, phone_jpeg())
+    await eventually(lambda: any(ticket in (m.get("caption") or "") for m in fake.sent(new_id)))

@@ -5,8 +5,9 @@ import os
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # opt in to PTB 23's timedelta retry_after; _seconds() takes both
 
+import structlog
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
-from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.request import HTTPXRequest
 
 from bots.telegram import parse as tg_parse
@@ -16,6 +17,7 @@ from core.i18n import t
 from core.messages import Inbound
 from core.sending import RetryLater, Undeliverable
 
+log = structlog.get_logger()
 COMMANDS = ("start", "status", "batal", "bahasa", "bantuan")
 
 
@@ -25,6 +27,7 @@ class TelegramChannel:
     def __init__(self, token: str, base_url: str = "https://api.telegram.org") -> None:
         base = base_url.rstrip("/")
         request = HTTPXRequest(connection_pool_size=32, connect_timeout=10, read_timeout=30, write_timeout=30)
+        self.migrated: dict[int, int] = {}
         self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request,
                        get_updates_request=HTTPXRequest(read_timeout=40))
 
@@ -55,23 +58,30 @@ class TelegramChannel:
         message_id = None
         try:
             for call in render(payload, photo):
-                result = await getattr(self.bot, call.method)(**call.kwargs)
+                result = await self._call(call)
                 message_id = getattr(result, "message_id", message_id)
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after), "telegram 429") from None
-        except ChatMigrated as exc:
-            raise Undeliverable(f"group moved to chat id {exc.new_chat_id}: update the deployment file") from None
         except Forbidden as exc:
             raise Undeliverable(f"forbidden: {exc.message}") from None
         except BadRequest as exc:
             if "query is too old" in exc.message or "query id is invalid" in exc.message.lower():
                 return None  # a late callback answer: nothing left to show
             raise Undeliverable(f"bad request: {exc.message}") from None
-        except InvalidToken:
-            raise
-        except TimedOut:
-            raise
         return str(message_id) if message_id is not None else None
+
+    async def _call(self, call):
+        """Call the Bot API; a group upgraded to a supergroup is followed to its new id from then on."""
+        kwargs = dict(call.kwargs)
+        if kwargs.get("chat_id") in self.migrated:
+            kwargs["chat_id"] = self.migrated[kwargs["chat_id"]]
+        try:
+            return await getattr(self.bot, call.method)(**kwargs)
+        except ChatMigrated as exc:
+            log.warning("telegram_group_migrated", old_chat_id=kwargs["chat_id"], new_chat_id=exc.new_chat_id,
+                        action="update telegram_chat_id in the deployment file")
+            self.migrated[kwargs["chat_id"]] = exc.new_chat_id
+            return await getattr(self.bot, call.method)(**{**kwargs, "chat_id": exc.new_chat_id})
 
     async def register(self, public_base_url: str | None, secret: str | None) -> None:
         """Tell Telegram where to deliver updates and which commands to offer, in both languages."""
