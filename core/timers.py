@@ -13,11 +13,14 @@ from core.models import Timer
 
 async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
                    payload: dict) -> None:
-    """Add the timer once; scheduling the same (kind, key, version) again is a no-op."""
+    """Arm the timer; the same (kind, key, version) again re-arms that one row instead of adding another."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(Timer).values(
-        kind=kind, key=key, version=version, due_at=due_at, payload=payload, status="pending",
-    ).on_conflict_do_nothing(index_elements=["kind", "key", "version"]))
+    stmt = dialect.insert(Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
+                                        status="pending")
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["kind", "key", "version"],
+        set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "status": "pending",
+              "fired_at": None}))
 
 
 async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> int:
@@ -26,7 +29,7 @@ async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> in
             .limit(limit).with_for_update(skip_locked=True))
     timers = list((await session.execute(stmt)).scalars())
     for timer in timers:
-        await inbox.store(session, channel="timer", external_id=f"timer:{timer.id}", conversation_key=timer.key,
+        await inbox.store(session, channel="timer", external_id=f"timer:{timer.id}:{timer.due_at.timestamp():.3f}", conversation_key=timer.key,
                           payload={"kind": timer.kind, "key": timer.key, "payload": timer.payload},
                           now=now)
         timer.status, timer.fired_at = "fired", now

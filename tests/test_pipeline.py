@@ -99,9 +99,9 @@ async def test_concurrent_claims_never_hand_out_the_same_message(sessions):
 async def test_timers_fire_once_into_the_inbox(sessions):
     now = utcnow()
     async with sessions() as s, s.begin():
-        for _ in range(2):  # scheduling the same version twice keeps one row
-            await timers.schedule(s, kind="draft_reminder", key="telegram:1", version=3,
-                                  due_at=now + timedelta(minutes=5), payload={"touch": 3})
+        for touch in (2, 3):  # scheduling the same version again re-arms the one row
+            await timers.schedule(s, kind="draft_reminder", key="telegram:1", version=0,
+                                  due_at=now + timedelta(minutes=touch + 2), payload={"touch": touch})
     async with sessions() as s, s.begin():
         assert await timers.fire_due(s, now) == 0
     async with sessions() as s, s.begin():
@@ -111,3 +111,11 @@ async def test_timers_fire_once_into_the_inbox(sessions):
     async with sessions() as s:
         [item] = (await s.execute(select(InboxItem))).scalars().all()
     assert (item.channel, item.conversation_key, item.payload["kind"]) == ("timer", "telegram:1", "draft_reminder")
+    assert item.payload["payload"] == {"touch": 3}
+    async with sessions() as s, s.begin():  # a fired timer can be armed again
+        await timers.schedule(s, kind="draft_reminder", key="telegram:1", version=0,
+                              due_at=now + timedelta(minutes=20), payload={"touch": 9})
+    async with sessions() as s, s.begin():
+        assert await timers.fire_due(s, now + timedelta(minutes=20)) == 1
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxItem)) == 2

@@ -248,12 +248,12 @@ COMMANDS = {"start": cmd_start, "status": cmd_status, "batal": cmd_cancel, "canc
 
 
 def with_timers(res: StepResult, ctx: Context) -> StepResult:
-    """While a draft is open, (re)arm the reminder and the expiry; each carries the touch it was set at."""
+    """While a draft is open, re-arm the reminder and the expiry; each carries the touch it was set at."""
     if res.state.get("draft"):
         touch, conv = res.state["touch"], ctx.config.conversation
         res.state = {**res.state, "reminded": False}
-        res.timers += [StartTimer("draft_reminder", timedelta(minutes=conv.reminder_minutes), touch, {"touch": touch}),
-                       StartTimer("draft_expire", timedelta(minutes=conv.expire_minutes), touch, {"touch": touch})]
+        res.timers += [StartTimer("draft_reminder", timedelta(minutes=conv.reminder_minutes), 0, {"touch": touch}),
+                       StartTimer("draft_expire", timedelta(minutes=conv.expire_minutes), 0, {"touch": touch})]
     return res
 
 

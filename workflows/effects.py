@@ -31,7 +31,7 @@ class SetLanguage:
 
 @dataclass(frozen=True)
 class StartTimer:
-    """Fire `kind` for this conversation after `after`; `version` keeps one row per scheduling."""
+    """Fire `kind` for this conversation after `after`; the same `version` again re-arms the same row."""
 
     kind: str
     after: timedelta
