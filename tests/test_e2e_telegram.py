@@ -63,12 +63,17 @@ async def wait_text(fake, chat_id: int, fragment: str) -> None:
     await eventually(lambda: fragment in texts(fake, chat_id))
 
 
-async def report_fire(fake, photo: bytes) -> str:
-    """Walk the citizen's conversation for a fire; return the ticket number the bot gave."""
+async def start_fire_report(fake) -> None:
+    """/start, pick Fire, and wait until the photo is asked for."""
     await fake.send_text(CITIZEN, "/start")
     menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
     await fake.press_button(CITIZEN, menu, "type:fire")
     await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+
+
+async def report_fire(fake, photo: bytes) -> str:
+    """Walk the citizen's conversation for a fire; return the ticket number the bot gave."""
+    await start_fire_report(fake)
     await fake.send_photo(CITIZEN, photo)
     await wait_text(fake, CITIZEN, "Di mana lokasinya")
     await fake.send_location(CITIZEN, *SUMENEP)
@@ -123,10 +128,7 @@ async def test_a_redelivered_update_has_no_second_effect(fake, gw):
 
 
 async def test_two_messages_at_once_are_handled_one_after_the_other(fake, gw):
-    await fake.send_text(CITIZEN, "/start")
-    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
-    await fake.press_button(CITIZEN, menu, "type:fire")
-    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+    await start_fire_report(fake)
     await asyncio.gather(fake.send_photo(CITIZEN, phone_jpeg()), fake.send_location(CITIZEN, *SUMENEP))
     await wait_text(fake, CITIZEN, "Ceritakan singkat")  # both kept: neither overwrote the other
     async with gw.deps.sessions() as s:
@@ -207,10 +209,7 @@ async def test_logs_carry_no_token_phone_number_or_file_url(fake, gw, json_logs)
 
 async def test_a_pdf_sent_as_the_photo_is_refused_and_the_report_goes_on(fake, gw):
     from tests.images import PDF
-    await fake.send_text(CITIZEN, "/start")
-    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
-    await fake.press_button(CITIZEN, menu, "type:fire")
-    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
+    await start_fire_report(fake)
     await fake.send_document(CITIZEN, PDF)
     await wait_text(fake, CITIZEN, "File ini bukan foto")
     skip = await eventually(lambda: last_with_button(fake, CITIZEN, "skip"))

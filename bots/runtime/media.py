@@ -5,6 +5,7 @@ import dataclasses
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bots.runtime.deps import Deps
 from core.messages import Inbound, MediaRef
@@ -30,15 +31,21 @@ async def attach_media(deps: Deps, channel, event: Inbound) -> Inbound:
 
 async def store_photo(deps: Deps, photo: Photo) -> int:
     """Save the photo once per content hash, so a re-delivered update reuses the same row."""
-    async with deps.sessions() as session, session.begin():
-        existing = (await session.execute(select(Media.id).where(Media.sha256 == photo.sha256))).scalar()
-        if existing is not None:
-            return existing
-        media = Media(sha256=photo.sha256, mime=photo.mime, size=len(photo.original), width=photo.width,
-                      height=photo.height, original=photo.original, clean=photo.clean, created_at=deps.clock.now())
-        session.add(media)
-        await session.flush()
-        return media.id
+    for _ in range(2):
+        try:
+            async with deps.sessions() as session, session.begin():
+                existing = (await session.execute(select(Media.id).where(Media.sha256 == photo.sha256))).scalar()
+                if existing is not None:
+                    return existing
+                media = Media(sha256=photo.sha256, mime=photo.mime, size=len(photo.original), width=photo.width,
+                              height=photo.height, original=photo.original, clean=photo.clean,
+                              created_at=deps.clock.now())
+                session.add(media)
+                await session.flush()
+                return media.id
+        except IntegrityError:
+            continue  # another process stored the same photo a moment ago: read its row
+    raise RuntimeError("photo could not be stored")
 
 
 def _with(event: Inbound, **changes) -> Inbound:
