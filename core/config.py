@@ -38,6 +38,7 @@ __all__ = [
     "IncidentType",
     "Conversation",
     "Limits",
+    "Cases",
     "Deployment",
     "load_config",
     "parse_config",
@@ -324,6 +325,15 @@ class Limits(_Model):
     max_description_chars: int = Field(default=1000, gt=0)
 
 
+class Cases(_Model):
+    """How handling ends and what crews are offered: close after the crew's report, or wait for an operator."""
+
+    close_when_crew_done: bool = True
+    eta_choices: list[Annotated[int, Field(gt=0, le=240)]] = Field(default=[5, 10, 15, 20, 30], min_length=1,
+                                                                    max_length=6)
+    low_rating_alert: int = Field(default=2, ge=1, le=5)
+
+
 class Deployment(_Model):
     """One regency's whole deployment file."""
 
@@ -334,6 +344,7 @@ class Deployment(_Model):
     incident_types: list[IncidentType] = Field(min_length=1)
     conversation: Conversation = Conversation()
     limits: Limits = Limits()
+    cases: Cases = Cases()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:
@@ -374,6 +385,16 @@ class Deployment(_Model):
         """Whether a sender may act on the tasks of the agency with this code."""
         agency = self.agency(agency_code)
         return agency is not None and agency.has_member(channel, user_id)
+
+    def person_name(self, channel: str, user_id: str | int) -> str | None:
+        """The configured name of an operator, leader or crew member, for cards and timelines."""
+        people = [*self.operators.members, *self.leadership, *(m for a in self.agencies for m in a.members)]
+        return next((p.name for p in people if p.matches(channel, user_id)), None)
+
+    def agency_of_chat(self, chat_id: str | int) -> Agency | None:
+        """The agency whose crew group this Telegram chat is."""
+        return next((a for a in self.agencies if a.telegram_chat_id is not None and str(a.telegram_chat_id) == str(chat_id)),
+                    None)
 
     def warnings(self) -> list[str]:
         """Legal but probably unintended choices, worded like errors, for `siaga config check` to show."""

@@ -106,5 +106,7 @@ class Outbound:
     answer_callback: str = ""
     priority: int = Priority.NORMAL
     ref: str = ""
+    edit_of: str = ""
+    force_reply: bool = False
     case_id: int | None = None
     columns: int = 1

@@ -20,12 +20,25 @@ def lane(message: Outbound) -> str:
     return f"cb:{message.answer_callback}" if message.answer_callback else message.to.id
 
 
-def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:
+async def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:
+    """Queue the message; a newer edit of the same card replaces edits of it not yet sent."""
+    if message.edit_of:
+        await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
+                                                       OutboxItem.status == "pending").values(status="superseded"))
     item = OutboxItem(channel=message.to.channel, chat_id=lane(message), payload=asdict(message),
                       priority=message.priority, status="pending", not_before=now, case_id=message.case_id,
-                      ref=message.ref or None, created_at=now)
+                      ref=message.ref or None, edit_of=message.edit_of or None, created_at=now)
     session.add(item)
     return item
+
+
+async def edit_target(session: AsyncSession, ref: str) -> tuple[str, OutboxItem | None]:
+    """The sent message an edit applies to: ("sent", row), ("waiting", None) or ("gone", None)."""
+    rows = (await session.execute(select(OutboxItem).where(OutboxItem.ref == ref).order_by(OutboxItem.id.desc())
+                                  .limit(1))).scalars().all()
+    if not rows or rows[0].status == "dead":
+        return "gone", None
+    return ("sent", rows[0]) if rows[0].status == "sent" else ("waiting", None)
 
 
 def _claimable(now: datetime):

@@ -94,7 +94,7 @@ async def test_citizen_reports_a_fire_and_the_command_centre_hears_of_it(fake, g
                                          None))
     assert card["_method"] == "sendPhoto" and "Kebakaran" in card["caption"] and "Budi" in card["caption"]
     buttons = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert [b.split(":")[1] for b in buttons] == ["verify", "reject", "duplicate", "call"]
+    assert [b.split(":")[1] for b in buttons] == ["verify", "pick", "reject", "duplicate", "call"]
     pin = await eventually(lambda: next((m for m in fake.sent(OPERATORS) if m.get("location")), None))
     assert pin["location"]["latitude"] == pytest.approx(SUMENEP[0], abs=1e-4)
     for leader in config.leadership:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from core.casework import TaskState
 from core.cases import CaseState
 from core.i18n import LANGUAGES, catalog, pick_language, placeholders, t
+from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = re.compile(r"""\bt\(\s*[\w.\[\]"']+,\s*f?["']([a-z_]+\.[a-z_{}.]+)["']""")
@@ -22,7 +24,12 @@ def used_keys() -> set[str]:
                                            "too_small", "too_many_pixels")],
         "hint.{": [f"hint.{k}" for k in ("voice", "sticker", "video", "contact", "document", "other")],
         "command.{": [f"command.{c}" for c in ("start", "status", "batal", "bahasa", "bantuan")],
-        "button.op_{": [f"button.op_{a}" for a in ("verify", "reject", "duplicate", "call")],
+        "button.op_{": [f"button.op_{a}" for a in ("verify", "pick", "reject", "duplicate", "call", "close")],
+        "button.tk_{": [f"button.tk_{a}" for a in ("acc", "ref", "arr", "sup", "done", "send")],
+        "refuse.{": [f"refuse.{r}" for r in REFUSE_REASONS],
+        "reject.{": [f"reject.{r}" for r in REJECT_REASONS],
+        "task.{": [f"task.{s.value}" for s in TaskState],
+        "timeline.{": [f"timeline.{k}" for k in ("accepted", "on_scene", "done", "refused")],
     }
     expanded = set()
     for key in keys:

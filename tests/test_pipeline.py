@@ -47,7 +47,7 @@ async def test_outbox_keeps_order_per_chat_and_puts_urgent_first(sessions):
     now = utcnow()
     async with sessions() as s, s.begin():
         for m in (_msg("1", "a1"), _msg("1", "a2"), _msg("2", "b1"), _msg("3", "urgent", Priority.URGENT)):
-            outbox.enqueue(s, m, now)
+            await outbox.enqueue(s, m, now)
     async with sessions() as s, s.begin():
         claimed = await outbox.claim(s, now, 10)
     assert [c.payload["text"] for c in claimed] == ["urgent", "a1", "b1"]
@@ -61,7 +61,7 @@ async def test_outbox_keeps_order_per_chat_and_puts_urgent_first(sessions):
 async def test_an_expired_lease_comes_back_and_repeated_failures_go_to_dead_letter(sessions):
     now = utcnow()
     async with sessions() as s, s.begin():
-        outbox.enqueue(s, _msg("1", "x"), now)
+        await outbox.enqueue(s, _msg("1", "x"), now)
     async with sessions() as s, s.begin():
         [item] = await outbox.claim(s, now, 10)
     later = now + outbox.LEASE + timedelta(seconds=1)
@@ -80,7 +80,7 @@ async def test_concurrent_claims_never_hand_out_the_same_message(sessions):
     now = utcnow()
     async with sessions() as s, s.begin():
         for i in range(40):
-            outbox.enqueue(s, _msg(str(i), f"m{i}"), now)
+            await outbox.enqueue(s, _msg(str(i), f"m{i}"), now)
 
     async def claimer():
         got = []

@@ -25,7 +25,7 @@ from core.i18n import pick_language, t
 from core.messages import Choice, GeoPoint, Inbound, Kind, Outbound, Priority
 from workflows.choices import chosen
 from workflows.context import Context
-from workflows.effects import SetLanguage, StartTimer, StepResult, SubmitCase
+from workflows.effects import CommentRating, RateCase, SetLanguage, StartTimer, StepResult, SubmitCase
 
 MEDIA_KINDS = {Kind.VOICE, Kind.STICKER, Kind.VIDEO, Kind.CONTACT, Kind.OTHER}
 
@@ -43,6 +43,10 @@ def step(state: dict, event: Inbound, ctx: Context) -> StepResult:
         return COMMANDS.get(event.command, cmd_help)(s, event, ctx)
     if event.kind == Kind.CHOICE and event.choice.startswith("lang:"):
         return set_language(s, event, ctx)
+    if event.kind == Kind.CHOICE and event.choice.startswith("rate:"):
+        return rate(s, event, ctx)
+    if s.get("comment_for") and not s.get("draft") and (event.kind == Kind.TEXT or event.choice == "rate_skip"):
+        return rating_comment(s, event, ctx)
     result = STEPS[s["step"]](s, event, ctx)
     return with_timers(result, ctx)
 
@@ -237,6 +241,24 @@ def set_language(s: dict, event: Inbound, ctx: Context) -> StepResult:
     s = {**s, "lang": lang if lang in ("id", "en") else s["lang"]}
     res = StepResult(s, [msg(event, t(s["lang"], "language.set"))], [SetLanguage(s["lang"])])
     return ask(res, event, ctx) if s.get("draft") else res
+
+
+def rate(s: dict, event: Inbound, ctx: Context) -> StepResult:
+    """Stars from the rating request; the service checks the case is theirs, closed and not yet rated."""
+    _, case_id, stars = (event.choice.split(":") + ["", ""])[:3]
+    if not (case_id.isdigit() and stars.isdigit()):
+        return StepResult(s)
+    skip = (Choice("rate_skip", t(s["lang"], "button.skip")),)
+    out = [msg(event, t(s["lang"], "rating.thanks", stars="⭐" * int(stars)), choices=skip)]
+    return StepResult({**s, "comment_for": int(case_id)}, out, [RateCase(int(case_id), int(stars))])
+
+
+def rating_comment(s: dict, event: Inbound, ctx: Context) -> StepResult:
+    case_id, s = s["comment_for"], {**s, "comment_for": None}
+    if event.kind != Kind.TEXT or not event.text.strip():
+        return reply(s, event, t(s["lang"], "rating.done"))
+    text = event.text.strip()[: ctx.config.limits.max_description_chars]
+    return StepResult(s, [msg(event, t(s["lang"], "rating.done"))], [CommentRating(case_id, text)])
 
 
 def cmd_help(s: dict, event: Inbound, ctx: Context) -> StepResult:

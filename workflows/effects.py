@@ -25,6 +25,20 @@ class SubmitCase:
 
 
 @dataclass(frozen=True)
+class RateCase:
+    """The reporter's 1–5 rating of a closed case of theirs."""
+
+    case_id: int
+    stars: int
+
+
+@dataclass(frozen=True)
+class CommentRating:
+    case_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class SetLanguage:
     language: str
 

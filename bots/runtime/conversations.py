@@ -8,13 +8,14 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.runtime.deps import Deps
-from core import inbox, outbox, repository, timers
+from bots.runtime.desk import Desk, case_view
+from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
-from workflows import citizen_report, operator_card
+from workflows import citizen_report, notices, operator_card
 from workflows.context import CaseSummary, Context
-from workflows.effects import SetLanguage, StepResult, SubmitCase, coalesce
+from workflows.effects import CommentRating, RateCase, SetLanguage, StepResult, SubmitCase, coalesce
 
 log = structlog.get_logger()
 RNG = secrets.SystemRandom()
@@ -44,16 +45,14 @@ async def _handle_once(deps: Deps, item_id: int, event: Inbound | None, ticket: 
             return False
         if event is not None:
             result = await _run_flow(deps, session, item.conversation_key, event, now, ticket)
-            if result is not None:
-                await _save(deps, session, item.conversation_key, event, result, now)
+            await _save(deps, session, item.conversation_key, event, result, now)
         await inbox.mark_done(session, item, now)
     return True
 
 
-async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime, ticket: str) -> StepResult | None:
+async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime, ticket: str) -> StepResult:
     if not event.is_private:
-        _answer_group(deps, session, event, now)
-        return None
+        return StepResult({}, await Desk(session, deps.config, event, now).handle())
     conv = await repository.conversation_for_update(session, key)
     lang = conv.state.get("lang") or deps.config.region.default_language
     reporter = await repository.reporter_for(session, event.sender.channel, event.sender.id, event.sender_name,
@@ -74,15 +73,35 @@ async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime
                 started_at=datetime.fromisoformat(command.started_at), now=now)
             structlog.contextvars.bind_contextvars(ticket=case.ticket)
             log.info("case_submitted", incident_type=case.incident_type, urgent=case.urgent)
-            result.out += operator_card.on_submitted(operator_card.SubmittedCase(
-                case_id=case.id, ticket=case.ticket, incident_type=case.incident_type, urgent=case.urgent,
-                channel=reporter.channel, reporter_name=reporter.name, submitted_at=now,
-                latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
-                description=case.description, photo_media_id=case.photo_media_id), deps.config)
+            result.out += operator_card.on_submitted(await case_view(session, case, deps.config), deps.config)
         elif isinstance(command, SetLanguage):
             reporter.language = command.language
+        elif isinstance(command, (RateCase, CommentRating)):
+            await _rating(deps, session, reporter, command, result, now)
     conv.state, conv.version, conv.updated_at = result.state, conv.version + 1, now
     return result
+
+
+async def _rating(deps: Deps, session, reporter, command, result: StepResult, now: datetime) -> None:
+    """Store a rating or its comment; refuse politely when the case is not theirs, open, or already rated."""
+    case = await casework.load_case(session, command.case_id)
+    actor = f"{reporter.channel}:{reporter.external_id}"
+    try:
+        if case is None or case.reporter_id != reporter.id:
+            raise casework.NotAllowed("rating.not_open")
+        if isinstance(command, RateCase):
+            casework.rate(session, case, command.stars, actor, now)
+            if command.stars <= deps.config.cases.low_rating_alert:
+                result.out.append(notices.low_rating_alert(deps.config, case.ticket, command.stars))
+        else:
+            casework.comment(session, case, command.text, actor, now)
+            if case.rating <= deps.config.cases.low_rating_alert:
+                result.out.append(notices.low_rating_alert(deps.config, case.ticket, case.rating, command.text))
+    except casework.NotAllowed as exc:
+        lang = result.state.get("lang", deps.config.region.default_language)
+        chat = result.out[0].to if result.out else Address.parse(actor)
+        result.out = [Outbound(to=chat, text=t(lang, exc.key))]
+        result.state = {**result.state, "comment_for": None}
 
 
 async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResult, now: datetime) -> None:
@@ -90,15 +109,7 @@ async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResul
     if event.callback_id and not any(m.answer_callback for m in out):
         out.insert(0, Outbound(to=event.chat, answer_callback=event.callback_id, priority=Priority.CALLBACK))
     for message in out:
-        outbox.enqueue(session, message, now)
+        await outbox.enqueue(session, message, now)
     for timer in result.timers:
         await timers.schedule(session, kind=timer.kind, key=key, version=timer.version, due_at=now + timer.after,
                               payload=timer.payload)
-
-
-def _answer_group(deps: Deps, session, event: Inbound, now: datetime) -> None:
-    """Group chats get operator and crew flows in a later release; a button press is answered, not ignored."""
-    if event.callback_id:
-        lang = deps.config.region.default_language
-        outbox.enqueue(session, Outbound(to=event.chat, answer_callback=event.callback_id,
-                                         text=t(lang, "operator.not_yet"), priority=Priority.CALLBACK), now)

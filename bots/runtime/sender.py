@@ -45,9 +45,18 @@ class Sender:
         if wait > 0:
             SEND_RETRIES.labels(item.channel, "own_limit").inc()
             return await self._postpone(item, wait, None, count=False)
+        target = None
+        if item.edit_of:
+            async with self.deps.sessions() as session:
+                found, original = await outbox.edit_target(session, item.edit_of)
+            if found == "waiting":
+                return await self._postpone(item, 1.0, None, count=False)
+            if found == "gone":
+                return await self._dead(item, "the message to edit was never delivered")
+            target = (original.platform_message_id, original.payload)
         try:
-            photo = await self._photo(item.payload.get("photo_media_id"))
-            message_id = await channel.send(item.payload, photo)
+            photo = None if target else await self._photo(item.payload.get("photo_media_id"))
+            message_id = await channel.send(item.payload, photo, target)
         except RetryLater as exc:
             SEND_RETRIES.labels(item.channel, "retry_after").inc()
             log.info("send_retry_after", after=exc.after)

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.request import HTTPXRequest
 
 from bots.telegram import parse as tg_parse
-from bots.telegram.render import render
+from bots.telegram.render import render, render_edit
 from core.coordination import Limit
 from core.i18n import t
 from core.messages import Inbound
@@ -45,19 +45,21 @@ class TelegramChannel:
         return bytes(await file.download_as_bytearray())
 
     def limits(self, payload: dict) -> list[Limit]:
-        """~30 messages/s per bot, 20 a minute per group, about one a second per private chat."""
+        """~30 messages/s per bot, 20 a minute per group (sends and edits), about one a second per private chat."""
         overall = Limit("tg:bot", 30, 1.0)
         if payload.get("answer_callback"):
             return [overall]
         chat = str(payload["to"]["id"])
-        per_chat = Limit(f"tg:group:{chat}", 20, 60.0) if chat.startswith("-") else Limit(f"tg:chat:{chat}", 1, 1.0)
-        return [overall, per_chat]
+        if chat.startswith("-"):  # edits count too; bursts of 5, then about one every 3 s
+            return [overall, Limit(f"tg:group:{chat}", 20, 60.0), Limit(f"tg:burst:{chat}", 5, 15.0)]
+        return [overall, Limit(f"tg:chat:{chat}", 1, 1.0)]
 
-    async def send(self, payload: dict, photo: bytes | None) -> str | None:
+    async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
         """Perform the calls; returns the id of the last message sent, to edit it later."""
         message_id = None
+        calls = render_edit(payload, int(target[0]), target[1]) if target else render(payload, photo)
         try:
-            for call in render(payload, photo):
+            for call in calls:
                 result = await self._call(call)
                 message_id = getattr(result, "message_id", message_id)
         except RetryAfter as exc:
@@ -65,8 +67,9 @@ class TelegramChannel:
         except Forbidden as exc:
             raise Undeliverable(f"forbidden: {exc.message}") from None
         except BadRequest as exc:
-            if "query is too old" in exc.message or "query id is invalid" in exc.message.lower():
-                return None  # a late callback answer: nothing left to show
+            text = exc.message.lower()
+            if "query is too old" in text or "query id is invalid" in text or "message is not modified" in text:
+                return target[0] if target else None  # nothing left to show, or already showing it
             raise Undeliverable(f"bad request: {exc.message}") from None
         return str(message_id) if message_id is not None else None
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, ReplyKeyboardMarkup,
-                      ReplyKeyboardRemove)
+from telegram import (ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
+                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
 
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 
@@ -44,6 +44,21 @@ def render(payload: dict, photo: bytes | None = None) -> list[Call]:
     return calls
 
 
+def render_edit(payload: dict, message_id: int, original: dict) -> list[Call]:
+    """Edit a card in place: its caption when it went out as a photo with buttons, else its text."""
+    chat_id = int(payload["to"]["id"])
+    markup = _markup(payload) or InlineKeyboardMarkup([])
+    sent_as = render(original, photo=b"" if original.get("photo_media_id") else None)
+    text = payload.get("text") or ""
+    if sent_as and sent_as[-1].method == "send_photo":
+        caption = text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
+        return [Call("edit_message_caption", {"chat_id": chat_id, "message_id": message_id, "caption": caption,
+                                              "reply_markup": markup})]
+    body = text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+    return [Call("edit_message_text", {"chat_id": chat_id, "message_id": message_id, "text": body,
+                                       "reply_markup": markup})]
+
+
 def _markup(payload: dict):
     """Choices become an inline keyboard; a location request a one-time reply keyboard."""
     choices = payload.get("choices") or ()
@@ -55,6 +70,8 @@ def _markup(payload: dict):
         label = payload.get("location_label") or "📍"
         return ReplyKeyboardMarkup([[KeyboardButton(label, request_location=True)]], resize_keyboard=True,
                                    one_time_keyboard=True)
+    if payload.get("force_reply"):
+        return ForceReply()
     if payload.get("remove_keyboard"):
         return ReplyKeyboardRemove()
     return None

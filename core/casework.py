@@ -1,0 +1,233 @@
+"""Domain commands on a case after submission: verify, reject, dispatch, crew steps, close, rate.
+
+Each command checks the lifecycle, changes the rows and leaves a timeline entry with actor and time.
+A command that cannot apply raises `NotAllowed` with a catalog key, so the person gets a clear answer.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases import OPEN_STATES, CaseState, can_move
+from core.models import Attachment, Case, CaseEvent, Task
+
+S = CaseState
+
+
+class TaskState(StrEnum):
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    ON_SCENE = "on_scene"
+    FINISHING = "finishing"
+    DONE = "done"
+    REFUSED = "refused"
+
+
+ACTIVE = frozenset({TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.ON_SCENE, TaskState.FINISHING})
+
+
+class NotAllowed(Exception):
+    """The action does not fit the case as it stands now; `key` names the explanation in the catalogs."""
+
+    def __init__(self, key: str, **params) -> None:
+        super().__init__(key)
+        self.key, self.params = key, params
+
+
+async def load_case(session: AsyncSession, case_id: int) -> Case | None:
+    """The case locked for this transaction, so two groups acting at once take turns."""
+    return (await session.execute(select(Case).where(Case.id == case_id).with_for_update())).scalar_one_or_none()
+
+
+async def case_by_ticket(session: AsyncSession, ticket: str) -> Case | None:
+    return (await session.execute(select(Case).where(Case.ticket == ticket).with_for_update())).scalar_one_or_none()
+
+
+async def tasks_of(session: AsyncSession, case_id: int) -> list[Task]:
+    return list((await session.execute(select(Task).where(Task.case_id == case_id).order_by(Task.id))).scalars())
+
+
+def record(session: AsyncSession, case: Case, actor: str, at: datetime, note: str = "",
+           to: CaseState | None = None) -> None:
+    """Add a timeline entry; with `to`, move the case there first (the lifecycle must allow it)."""
+    before = case.state
+    if to is not None and to != before:
+        if not can_move(before, to):
+            raise NotAllowed("desk.wrong_state", state=before)
+        case.state = to
+    case.updated_at = at
+    session.add(CaseEvent(case_id=case.id, at=at, actor=actor, from_state=before, to_state=case.state, note=note))
+
+
+def _claim(case: Case, actor: str) -> None:
+    """The first operator to act owns the card."""
+    if case.operator is None:
+        case.operator = actor
+    elif case.operator != actor:
+        raise NotAllowed("desk.owned_by_other")
+
+
+async def verify(session: AsyncSession, case: Case, actor: str, agencies: list[str], at: datetime) -> list[Task]:
+    """Verify (when still submitted) and dispatch to the agencies that do not have an active task yet."""
+    if case.state not in (S.SUBMITTED, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.ON_SCENE):
+        raise NotAllowed("desk.wrong_state", state=case.state)
+    _claim(case, actor)
+    if case.state == S.SUBMITTED:
+        record(session, case, actor, at, to=S.VERIFIED)
+    existing = {t.agency for t in await tasks_of(session, case.id) if t.state in ACTIVE}
+    new = [a for a in agencies if a not in existing]
+    if not new:
+        raise NotAllowed("desk.already_dispatched")
+    tasks = [Task(case_id=case.id, agency=a, state=TaskState.DISPATCHED, created_at=at) for a in new]
+    session.add_all(tasks)
+    await session.flush()
+    record(session, case, actor, at, note="dispatch:" + ",".join(new),
+           to=S.DISPATCHED if case.state == S.VERIFIED else None)
+    return tasks
+
+
+def reject(session: AsyncSession, case: Case, actor: str, reason: str, at: datetime) -> None:
+    if case.state != S.SUBMITTED:
+        raise NotAllowed("desk.wrong_state", state=case.state)
+    _claim(case, actor)
+    case.reject_reason = reason
+    record(session, case, actor, at, note=f"reason:{reason}", to=S.REJECTED)
+
+
+def mark_duplicate(session: AsyncSession, case: Case, target: Case, actor: str, at: datetime) -> None:
+    """Link the case to an open one: its reporter follows the surviving case from now on."""
+    if case.state != S.SUBMITTED:
+        raise NotAllowed("desk.wrong_state", state=case.state)
+    if target.id == case.id or target.state not in OPEN_STATES:
+        raise NotAllowed("desk.duplicate_target_closed")
+    _claim(case, actor)
+    case.duplicate_of_id = target.id
+    record(session, case, actor, at, note=f"duplicate_of:{target.ticket}", to=S.DUPLICATE)
+    record(session, target, actor, at, note=f"merged:{case.ticket}")
+
+
+def note_callback(session: AsyncSession, case: Case, actor: str, at: datetime) -> None:
+    _claim(case, actor)
+    case.callback_requested = True
+    record(session, case, actor, at, note="calling_reporter")
+
+
+def close(session: AsyncSession, case: Case, actor: str, at: datetime, note: str = "") -> None:
+    if case.state in (S.CLOSED, S.DRAFT):
+        raise NotAllowed("desk.wrong_state", state=case.state)
+    record(session, case, actor, at, note=note, to=S.CLOSED)
+
+
+def accept(session: AsyncSession, case: Case, task: Task, actor: str, name: str, eta: int, at: datetime) -> None:
+    """The first member to accept owns the task; the case counts as accepted from the first primary task."""
+    if task.state != TaskState.DISPATCHED:
+        raise NotAllowed("crew.already_taken", name=task.owner_name or "-")
+    task.state, task.owner, task.owner_name, task.eta_minutes, task.accepted_at = (
+        TaskState.ACCEPTED, actor, name, eta, at)
+    primary = task.support_of_id is None
+    record(session, case, actor, at, note=f"accepted:{task.agency}:eta={eta}",
+           to=S.ACCEPTED if primary and case.state == S.DISPATCHED else None)
+
+
+async def refuse(session: AsyncSession, case: Case, task: Task, actor: str, reason: str, at: datetime) -> bool:
+    """Refuse before accepting; True when no agency is left on the case, which goes back to the operators."""
+    if task.state != TaskState.DISPATCHED:
+        raise NotAllowed("crew.wrong_task_state")
+    task.state, task.refuse_reason, task.owner = TaskState.REFUSED, reason, actor
+    others = [t for t in await tasks_of(session, case.id)
+              if t.id != task.id and t.support_of_id is None and t.state in ACTIVE]
+    back = task.support_of_id is None and not others and case.state == S.DISPATCHED
+    record(session, case, actor, at, note=f"refused:{task.agency}:{reason}", to=S.VERIFIED if back else None)
+    return back
+
+
+def _owner_only(task: Task, actor: str, *states: TaskState) -> None:
+    if task.owner != actor:
+        raise NotAllowed("crew.not_owner", name=task.owner_name or "-")
+    if task.state not in states:
+        raise NotAllowed("crew.wrong_task_state")
+
+
+def arrive(session: AsyncSession, case: Case, task: Task, actor: str, at: datetime) -> None:
+    _owner_only(task, actor, TaskState.ACCEPTED)
+    task.state, task.on_scene_at = TaskState.ON_SCENE, at
+    primary = task.support_of_id is None
+    record(session, case, actor, at, note=f"on_scene:{task.agency}",
+           to=S.ON_SCENE if primary and case.state == S.ACCEPTED else None)
+
+
+async def request_support(session: AsyncSession, case: Case, task: Task, agency: str, actor: str,
+                          at: datetime) -> Task:
+    """A linked task for another agency (Damkar needs water → PDAM), with its own lifecycle."""
+    _owner_only(task, actor, TaskState.ACCEPTED, TaskState.ON_SCENE, TaskState.FINISHING)
+    if any(t.agency == agency and t.state in ACTIVE for t in await tasks_of(session, case.id)):
+        raise NotAllowed("crew.support_already")
+    support = Task(case_id=case.id, agency=agency, support_of_id=task.id, state=TaskState.DISPATCHED, created_at=at)
+    session.add(support)
+    await session.flush()
+    record(session, case, actor, at, note=f"support:{task.agency}->{agency}")
+    return support
+
+
+def start_finishing(session: AsyncSession, case: Case, task: Task, actor: str, at: datetime) -> None:
+    _owner_only(task, actor, TaskState.ACCEPTED, TaskState.ON_SCENE)
+    task.state = TaskState.FINISHING
+
+
+async def attach(session: AsyncSession, case: Case, task: Task, media_id: int, actor: str, at: datetime) -> None:
+    _owner_only(task, actor, TaskState.FINISHING)
+    session.add(Attachment(case_id=case.id, task_id=task.id, media_id=media_id, by=actor, created_at=at))
+
+
+async def attachments(session: AsyncSession, task_id: int) -> list[Attachment]:
+    return list((await session.execute(select(Attachment).where(Attachment.task_id == task_id)
+                                       .order_by(Attachment.id))).scalars())
+
+
+async def finish(session: AsyncSession, case: Case, task: Task, actor: str, note: str, at: datetime,
+                 auto_close: bool) -> bool:
+    """The crew's final report; True when that resolved the case (every primary task done)."""
+    _owner_only(task, actor, TaskState.FINISHING)
+    if not await attachments(session, task.id):
+        raise NotAllowed("crew.photo_needed")
+    task.state, task.done_at, task.note = TaskState.DONE, at, note or task.note
+    record(session, case, actor, at, note=f"done:{task.agency}")
+    primary_left = [t for t in await tasks_of(session, case.id)
+                    if t.support_of_id is None and t.state in ACTIVE]
+    if primary_left or task.support_of_id is not None or case.state not in (S.ACCEPTED, S.ON_SCENE):
+        return False
+    record(session, case, actor, at, to=S.RESOLVED)
+    if auto_close:
+        record(session, case, "system", at, note="auto_close", to=S.CLOSED)
+    return True
+
+
+def rate(session: AsyncSession, case: Case, stars: int, actor: str, at: datetime) -> None:
+    """A rating is accepted once, and only on a closed case."""
+    if case.rating is not None:
+        raise NotAllowed("rating.already")
+    if case.state != S.CLOSED or not 1 <= stars <= 5:
+        raise NotAllowed("rating.not_open")
+    case.rating, case.rated_at = stars, at
+    record(session, case, actor, at, note=f"rating:{stars}")
+
+
+def comment(session: AsyncSession, case: Case, text: str, actor: str, at: datetime) -> None:
+    if case.rating is None or case.rating_comment:
+        raise NotAllowed("rating.already")
+    case.rating_comment = text
+    record(session, case, actor, at, note="rating_comment")
+
+
+async def followers(session: AsyncSession, case: Case) -> list[Case]:
+    """The case and every case merged into it: their reporters all hear the outcome."""
+    merged = (await session.execute(select(Case).where(Case.duplicate_of_id == case.id))).scalars()
+    return [case, *merged]
+
+
+async def open_cases(session: AsyncSession, limit: int = 30) -> list[Case]:
+    stmt = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES])).order_by(Case.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())

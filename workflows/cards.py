@@ -1,0 +1,214 @@
+"""What the command centre and the crews see: the report card, the task cards, and their keyboards.
+
+Cards are rendered whole from a `CaseView` each time, so an edit always shows the latest state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.config import Deployment
+from core.i18n import t
+from core.messages import Address, Choice, GeoPoint, Outbound, Priority
+from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: int
+    agency: str
+    state: str
+    owner_name: str | None = None
+    eta_minutes: int | None = None
+    support_of: int | None = None
+    refuse_reason: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the cards show it, read in the same transaction that changed it."""
+
+    id: int
+    ticket: str
+    state: str
+    incident_type: str
+    urgent: bool
+    submitted_at: datetime
+    reporter_name: str
+    channel: str
+    contact: str
+    latitude: float | None = None
+    longitude: float | None = None
+    address_text: str | None = None
+    description: str | None = None
+    photo_media_id: int | None = None
+    operator_name: str | None = None
+    reject_reason: str | None = None
+    duplicate_of: str | None = None
+    callback_requested: bool = False
+    tasks: tuple[TaskView, ...] = field(default_factory=tuple)
+
+    def task(self, task_id: int) -> TaskView | None:
+        return next((x for x in self.tasks if x.id == task_id), None)
+
+
+def mask(contact: str) -> str:
+    """Show only the end of a phone number to those who do not handle the case."""
+    digits = [c for c in contact if c.isdigit()]
+    return "•••• " + "".join(digits[-3:]) if len(digits) >= 6 else "••••"
+
+
+def local_time(config: Deployment, at: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
+    return at.astimezone(ZoneInfo(config.region.timezone)).strftime(fmt)
+
+
+def agency_name(config: Deployment, code: str, lang: str) -> str:
+    agency = config.agency(code)
+    return f"{agency.emoji} {agency.name.get(lang)}".strip() if agency else code
+
+
+def _where(view: CaseView, lang: str) -> str:
+    if view.latitude is not None:
+        return t(lang, "summary.pin", lat=f"{view.latitude:.5f}", lon=f"{view.longitude:.5f}")
+    return view.address_text or "-"
+
+
+def task_line(view: CaseView, task: TaskView, config: Deployment, lang: str) -> str:
+    name = agency_name(config, task.agency, lang)
+    if task.support_of is not None:
+        parent = view.task(task.support_of)
+        name = t(lang, "card.support_of", agency=name, parent=agency_name(config, parent.agency, lang) if parent else "-")
+    status = t(lang, f"task.{task.state}", name=task.owner_name or "-", eta=task.eta_minutes or "-",
+               reason=t(lang, f"refuse.{task.refuse_reason}") if task.refuse_reason else "-")
+    return f"• {name}: {status}"
+
+
+def _status(view: CaseView, config: Deployment, lang: str) -> str:
+    lines = [t(lang, "card.status", state=t(lang, f"state.{view.state}"))]
+    if view.operator_name:
+        lines.append(t(lang, "card.operator", name=view.operator_name))
+    if view.reject_reason:
+        lines.append(t(lang, "card.rejected", reason=t(lang, f"reject.{view.reject_reason}")))
+    if view.duplicate_of:
+        lines.append(t(lang, "card.duplicate_of", ticket=view.duplicate_of))
+    if view.callback_requested:
+        lines.append(t(lang, "card.calling"))
+    lines += [task_line(view, task, config, lang) for task in view.tasks]
+    return "\n".join(lines)
+
+
+def report_text(view: CaseView, config: Deployment) -> str:
+    lang = config.region.default_language
+    it = config.incident_type(view.incident_type)
+    urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
+    head = t(lang, "card.report", ticket=view.ticket, type=f"{it.emoji} {it.name.get(lang)}".strip(),
+             urgency=urgency, when=local_time(config, view.submitted_at), reporter=view.reporter_name or "-",
+             channel=view.channel.title(), contact=view.contact, location=_where(view, lang),
+             description=view.description or "-")
+    return f"{head}\n{_status(view, config, lang)}"
+
+
+def _op(action: str, view: CaseView, lang: str, arg: str = "") -> Choice:
+    data = f"op:{action}:{view.id}" + (f":{arg}" if arg else "")
+    return Choice(data, t(lang, f"button.op_{action}"))
+
+
+def report_buttons(view: CaseView, config: Deployment, menu: str = "") -> tuple[Choice, ...]:
+    """The operator buttons for the case as it stands, or a sub-menu (reasons, agencies, duplicates)."""
+    lang = config.region.default_language
+    back = Choice(f"op:back:{view.id}", t(lang, "button.back"))
+    if menu == "reject":
+        return (*(Choice(f"op:rr:{view.id}:{r}", t(lang, f"reject.{r}")) for r in REJECT_REASONS), back)
+    if menu == "pick":
+        busy = {x.agency for x in view.tasks if x.state not in ("done", "refused")}
+        return (*(Choice(f"op:to:{view.id}:{a.code}", agency_name(config, a.code, lang))
+                  for a in config.agencies if a.code not in busy and a.telegram_chat_id is not None), back)
+    if view.state == "submitted":
+        return (_op("verify", view, lang), _op("pick", view, lang), _op("reject", view, lang),
+                _op("duplicate", view, lang), _op("call", view, lang))
+    if view.state in ("verified", "dispatched", "accepted", "on_scene"):
+        return (_op("pick", view, lang), _op("call", view, lang))
+    if view.state == "resolved":
+        return (_op("close", view, lang),)
+    return ()
+
+
+def duplicate_buttons(view: CaseView, candidates: list[tuple[int, str, str]], config: Deployment) -> tuple[Choice, ...]:
+    """One button per open case the report could duplicate: (case id, ticket, type code)."""
+    lang = config.region.default_language
+    rows = [Choice(f"op:dupto:{view.id}:{cid}", f"{ticket} {config.incident_type(code).name.get(lang)}")
+            for cid, ticket, code in candidates if cid != view.id][:8]
+    return (*rows, Choice(f"op:back:{view.id}", t(lang, "button.back")))
+
+
+def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = "",
+                 choices: tuple[Choice, ...] | None = None) -> Outbound:
+    """The report card as a first send (photo, buttons) or as an edit in place."""
+    ops = Address("telegram", str(config.operators.telegram_chat_id))
+    buttons = choices if choices is not None else report_buttons(view, config, menu)
+    priority = Priority.URGENT if view.urgent else Priority.NORMAL
+    ref = f"card:{view.id}"
+    if edit:
+        return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2, priority=priority,
+                        edit_of=ref, case_id=view.id)
+    return Outbound(to=ops, text=report_text(view, config), photo_media_id=view.photo_media_id, choices=buttons,
+                    columns=2, priority=priority, ref=ref, case_id=view.id)
+
+
+def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
+    lang = config.region.default_language
+    it = config.incident_type(view.incident_type)
+    handling = task.support_of is None
+    head = t(lang, "task.card", ticket=view.ticket, agency=agency_name(config, task.agency, lang),
+             type=f"{it.emoji} {it.name.get(lang)}".strip(), when=local_time(config, view.submitted_at),
+             location=_where(view, lang), description=view.description or "-",
+             contact=view.contact if handling else mask(view.contact))
+    if not handling:
+        parent = view.task(task.support_of)
+        head = t(lang, "task.support_header", agency=agency_name(config, parent.agency, lang) if parent else "-") + \
+            "\n" + head
+    lines = [head, task_line(view, task, config, lang)]
+    lines += [task_line(view, x, config, lang) for x in view.tasks if x.support_of == task.id]
+    return "\n".join(lines)
+
+
+def task_buttons(view: CaseView, task: TaskView, config: Deployment, menu: str = "") -> tuple[Choice, ...]:
+    lang = config.region.default_language
+
+    def tk(action: str, arg: str = "", label: str | None = None) -> Choice:
+        return Choice(f"tk:{action}:{task.id}" + (f":{arg}" if arg else ""), label or t(lang, f"button.tk_{action}"))
+
+    back = tk("back", label=t(lang, "button.back"))
+    if menu == "eta":
+        return (*(tk("eta", str(m), t(lang, "button.eta", minutes=m)) for m in config.cases.eta_choices), back)
+    if menu == "refuse":
+        return (*(tk("rr", r, t(lang, f"refuse.{r}")) for r in REFUSE_REASONS), back)
+    if menu == "support":
+        busy = {x.agency for x in view.tasks if x.state not in ("done", "refused")}
+        return (*(tk("supto", a.code, agency_name(config, a.code, lang)) for a in config.agencies
+                  if a.code not in busy and a.telegram_chat_id is not None), back)
+    return {
+        "dispatched": (tk("acc"), tk("ref")),
+        "accepted": (tk("arr"), tk("sup"), tk("done")),
+        "on_scene": (tk("sup"), tk("done")),
+        "finishing": (tk("send"), tk("sup")),
+    }.get(task.state, ())
+
+
+def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: bool, menu: str = "") -> list[Outbound]:
+    """A new task card (with photo and pin) for the agency's group, or its edit in place."""
+    agency = config.agency(task.agency)
+    group = Address("telegram", str(agency.telegram_chat_id))
+    priority = Priority.URGENT if view.urgent else Priority.NORMAL
+    text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"
+    if edit:
+        return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=priority, edit_of=ref,
+                         case_id=view.id)]
+    out = [Outbound(to=group, text=text, photo_media_id=view.photo_media_id, choices=buttons, columns=2,
+                    priority=priority, ref=ref, case_id=view.id)]
+    if view.latitude is not None:
+        out.append(Outbound(to=group, location=GeoPoint(view.latitude, view.longitude), priority=priority,
+                            case_id=view.id))
+    return out

@@ -1,0 +1,30 @@
+"""What reporters hear as their case moves, in their own language, and the alerts operators get from them."""
+from __future__ import annotations
+
+from core.config import Deployment
+from core.i18n import t
+from core.messages import Address, Choice, Outbound, Priority
+from workflows.cards import agency_name
+
+
+def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticket: str, urgent: bool = False,
+                    **params) -> Outbound:
+    """One status message to a reporter (`chat` is their `channel:id` address)."""
+    text = t(lang, key, ticket=ticket, number=config.region.emergency_number, **params)
+    return Outbound(to=Address.parse(chat), text=text, priority=Priority.URGENT if urgent else Priority.NORMAL)
+
+
+def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:
+    return ", ".join(agency_name(config, c, lang) for c in codes)
+
+
+def rating_request(chat: str, lang: str, case_id: int, ticket: str) -> Outbound:
+    stars = tuple(Choice(f"rate:{case_id}:{n}", "⭐" * n) for n in range(1, 6))
+    return Outbound(to=Address.parse(chat), text=t(lang, "rating.ask", ticket=ticket), choices=stars)
+
+
+def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str = "") -> Outbound:
+    lang = config.region.default_language
+    return Outbound(to=Address("telegram", str(config.operators.telegram_chat_id)),
+                    text=t(lang, "rating.low_alert", ticket=ticket, stars="⭐" * stars, comment=comment or "-"),
+                    priority=Priority.NORMAL)
