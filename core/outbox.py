@@ -16,8 +16,11 @@ LEASE = timedelta(seconds=60)
 
 
 def lane(message: Outbound) -> str:
-    """Messages to one chat go out in order; a callback answer is its own lane so it never waits."""
-    return f"cb:{message.answer_callback}" if message.answer_callback else message.to.id
+    """Messages to one chat go out in order. A callback answer is its own lane so it never waits, and so are
+    the edits of one card, so a new urgent card never queues behind edits of older ones."""
+    if message.answer_callback:
+        return f"cb:{message.answer_callback}"
+    return f"{message.to.id}#{message.edit_of}" if message.edit_of else message.to.id
 
 
 async def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:

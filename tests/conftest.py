@@ -90,3 +90,36 @@ async def redis_url():
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+async def fake(config):
+    """The fake Bot API with the example deployment's people and groups; all staff have pressed Start."""
+    from tests.fakes.telegram_api import FakeTelegram
+    fake = FakeTelegram()
+    await fake.start()
+    fake.user(5001, "Budi", language_code="id")
+    fake.group(config.operators.telegram_chat_id, "Operator 112 Sumenep")
+    people = [*config.operators.members, *config.leadership, *(m for a in config.agencies for m in a.members)]
+    for person in people:
+        if person.telegram_user_id is not None:
+            fake.user(person.telegram_user_id, person.name)
+            fake.start_private(person.telegram_user_id)
+    for agency in config.agencies:
+        if agency.telegram_chat_id is not None:
+            fake.group(agency.telegram_chat_id, agency.name.id)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def gw(request, fake, tmp_path, redis_url):
+    """Embedded: SQLite, no Redis, one process. Production: PostgreSQL + Redis, web and two workers."""
+    from tests.harness import gateway
+    if request.param == "embedded":
+        async with gateway(fake, await fresh_database_url("sqlite", tmp_path)) as g:
+            yield g
+    else:
+        url = await fresh_database_url("postgres", tmp_path)
+        async with gateway(fake, url, redis_url=redis_url, run_worker=False, workers=2) as g:
+            yield g

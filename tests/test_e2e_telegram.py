@@ -11,79 +11,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.models import Case, CaseEvent, InboxItem, Media, OutboxItem
-from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import SECRET, eventually, gateway
+from tests.e2e_support import (CITIZEN, OPERATORS, SUMENEP, last_with_button, report_fire, start_fire_report,
+                                texts, wait_text)
+from tests.harness import SECRET, eventually
 from tests.images import phone_jpeg
-
-CITIZEN = 5001
-OPERATORS = -1001000000001
-SUMENEP = (-7.0167, 113.8667)
-
-
-@pytest.fixture
-async def fake(config):
-    fake = FakeTelegram()
-    await fake.start()
-    fake.user(CITIZEN, "Budi", language_code="id")
-    fake.group(OPERATORS, "Operator 112 Sumenep")
-    for leader in config.leadership:
-        fake.user(leader.telegram_user_id, leader.name)
-        fake.start_private(leader.telegram_user_id)
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture(params=["embedded", "production"])
-async def gw(request, fake, tmp_path, redis_url):
-    """Embedded: SQLite, no Redis, one process. Production: PostgreSQL + Redis, web and two workers."""
-    from tests.conftest import fresh_database_url
-    if request.param == "embedded":
-        url = await fresh_database_url("sqlite", tmp_path)
-        async with gateway(fake, url) as g:
-            yield g
-    else:
-        url = await fresh_database_url("postgres", tmp_path)
-        async with gateway(fake, url, redis_url=redis_url, run_worker=False, workers=2) as g:
-            yield g
-
-
-def last_with_button(fake, chat_id: int, data: str) -> dict | None:
-    for message in reversed(fake.sent(chat_id)):
-        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
-        if any(b.get("callback_data") == data for row in rows for b in row):
-            return message
-    return None
-
-
-def texts(fake, chat_id: int) -> str:
-    return "\n".join(m.get("text") or m.get("caption") or "" for m in fake.sent(chat_id))
-
-
-async def wait_text(fake, chat_id: int, fragment: str) -> None:
-    await eventually(lambda: fragment in texts(fake, chat_id))
-
-
-async def start_fire_report(fake) -> None:
-    """/start, pick Fire, and wait until the photo is asked for."""
-    await fake.send_text(CITIZEN, "/start")
-    menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
-    await fake.press_button(CITIZEN, menu, "type:fire")
-    await wait_text(fake, CITIZEN, "Kirim foto kejadian")
-
-
-async def report_fire(fake, photo: bytes) -> str:
-    """Walk the citizen's conversation for a fire; return the ticket number the bot gave."""
-    await start_fire_report(fake)
-    await fake.send_photo(CITIZEN, photo)
-    await wait_text(fake, CITIZEN, "Di mana lokasinya")
-    await fake.send_location(CITIZEN, *SUMENEP)
-    await wait_text(fake, CITIZEN, "Ceritakan singkat")
-    await fake.send_text(CITIZEN, "Gudang kayu terbakar, api membesar")
-    confirm = await eventually(lambda: last_with_button(fake, CITIZEN, "confirm:send"))
-    await fake.press_button(CITIZEN, confirm, "confirm:send")
-    await wait_text(fake, CITIZEN, "Nomor tiket Anda")
-    return re.search(r"SMP-\d\d-\d\d-\d\d", texts(fake, CITIZEN)).group(0)
-
 
 async def test_citizen_reports_a_fire_and_the_command_centre_hears_of_it(fake, gw, config):
     photo = phone_jpeg()

@@ -50,8 +50,8 @@ class TelegramChannel:
         if payload.get("answer_callback"):
             return [overall]
         chat = str(payload["to"]["id"])
-        if chat.startswith("-"):  # edits count too; bursts of 5, then about one every 3 s
-            return [overall, Limit(f"tg:group:{chat}", 20, 60.0), Limit(f"tg:burst:{chat}", 5, 15.0)]
+        if chat.startswith("-"):  # edits count too; bursts of 8, so a minute's budget is not spent at once
+            return [overall, Limit(f"tg:group:{chat}", 20, 60.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
         return [overall, Limit(f"tg:chat:{chat}", 1, 1.0)]
 
     async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
