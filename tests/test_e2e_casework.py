@@ -250,3 +250,21 @@ async def test_sixty_updates_for_one_group_stay_under_its_limit(fake, gw):
     assert sum(r.status == "superseded" for r in rows) > 0  # merged, not dropped: the last edit of each was sent
     answered = {a["callback_query_id"] for a in fake.callback_answers()}
     assert all(p["callback_query"]["id"] in answered for p in presses)
+
+
+async def test_operator_closes_then_a_low_rating_alerts_and_a_second_is_refused(fake, gw):
+    ticket, case_id, _ = await verified_fire(fake, gw)
+    await fake.send_text(OPERATOR, f"/tutup {ticket} ditangani lewat telepon", chat_id=OPERATORS)
+    await wait_text(fake, OPERATORS, t("id", "desk.closed", ticket=ticket))
+    rating = await eventually(lambda: next((m for m in fake.sent(CITIZEN) if f"rate:{case_id}:2" in buttons(m)),
+                                           None), timeout=40)
+    await press(fake, CITIZEN, rating, f"rate:{case_id}:2")
+    await wait_text(fake, CITIZEN, "Terima kasih atas penilaian ⭐⭐!")
+    await fake.send_text(CITIZEN, "Petugas datang terlambat")
+    await wait_text(fake, OPERATORS, f"Penilaian rendah ⭐⭐ untuk {ticket}: Petugas datang terlambat")
+    await press(fake, CITIZEN, rating, f"rate:{case_id}:5")
+    await wait_text(fake, CITIZEN, t("id", "rating.already"))
+    [case] = await load(gw, Case, id=case_id)
+    assert (case.state, case.rating, case.rating_comment) == ("closed", 2, "Petugas datang terlambat")
+    closing = [e for e in await load(gw, CaseEvent, case_id=case_id) if e.to_state == "closed"][0]
+    assert (closing.actor, closing.note) == (f"telegram:{OPERATOR}", "ditangani lewat telepon")

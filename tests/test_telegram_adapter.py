@@ -97,3 +97,14 @@ def test_render_long_text_in_chunks_and_callback_answers():
     [answer] = render(p(Outbound(TO, answer_callback="cb1", text="Hanya operator")))
     assert answer.method == "answer_callback_query" and answer.kwargs == {"callback_query_id": "cb1",
                                                                           "text": "Hanya operator"}
+
+
+def test_render_edit_follows_how_the_card_was_sent():
+    card = p(Outbound(TO, "card", photo_media_id=3, choices=(Choice("op:verify:1", "V"),)))
+    [edit] = __import__("bots.telegram.render", fromlist=["render_edit"]).render_edit(
+        p(Outbound(TO, "x" * 1100, choices=(Choice("op:pick:1", "P"),), edit_of="card:1")), 77, card)
+    assert edit.method == "edit_message_caption" and edit.kwargs["message_id"] == 77
+    assert len(edit.kwargs["caption"]) == 1024 and edit.kwargs["caption"].endswith("…")
+    from bots.telegram.render import render_edit
+    [edit] = render_edit(p(Outbound(TO, "new", edit_of="card:1")), 78, p(Outbound(TO, "text card")))
+    assert edit.method == "edit_message_text" and edit.kwargs["reply_markup"].inline_keyboard == ()
