@@ -24,6 +24,7 @@ class TaskView:
     support_of: int | None = None
     refuse_reason: str | None = None
     note: str | None = None
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class CaseView:
     incident_type: str
     urgent: bool
     submitted_at: datetime
+    updated_at: datetime
     reporter_name: str
     channel: str
     contact: str
@@ -82,11 +84,13 @@ def task_line(view: CaseView, task: TaskView, config: Deployment, lang: str) -> 
         name = t(lang, "card.support_of", agency=name, parent=agency_name(config, parent.agency, lang) if parent else "-")
     status = t(lang, f"task.{task.state}", name=task.owner_name or "-", eta=task.eta_minutes or "-",
                reason=t(lang, f"refuse.{task.refuse_reason}") if task.refuse_reason else "-")
-    return f"• {name}: {status}"
+    when = f" · {local_time(config, task.changed_at, '%H:%M')}" if task.changed_at else ""
+    return f"• {name}: {status}{when}"
 
 
 def _status(view: CaseView, config: Deployment, lang: str) -> str:
-    lines = [t(lang, "card.status", state=t(lang, f"state.{view.state}"))]
+    lines = [t(lang, "card.status", state=t(lang, f"state.{view.state}"), when=local_time(config, view.updated_at,
+                                                                                       "%H:%M"))]
     if view.operator_name:
         lines.append(t(lang, "card.operator", name=view.operator_name))
     if view.reject_reason:
@@ -200,6 +204,8 @@ def task_buttons(view: CaseView, task: TaskView, config: Deployment, menu: str =
 def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: bool, menu: str = "") -> list[Outbound]:
     """A new task card (with photo and pin) for the agency's group, or its edit in place."""
     agency = config.agency(task.agency)
+    if agency is None or agency.telegram_chat_id is None:
+        return []  # an agency without a crew group is reached by its members directly
     group = Address("telegram", str(agency.telegram_chat_id))
     priority = Priority.URGENT if view.urgent else Priority.NORMAL
     text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"

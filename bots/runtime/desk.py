@@ -364,9 +364,10 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment) -> Ca
     contact = reporter.phone or t(config.region.default_language, "card.contact_chat", channel=reporter.channel.title())
     return CaseView(
         id=case.id, ticket=case.ticket, state=case.state, incident_type=case.incident_type, urgent=case.urgent,
-        submitted_at=case.submitted_at, reporter_name=reporter.name, channel=reporter.channel, contact=contact,
+        submitted_at=case.submitted_at, updated_at=case.updated_at, reporter_name=reporter.name, channel=reporter.channel, contact=contact,
         latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
         description=case.description, photo_media_id=case.photo_media_id, operator_name=operator,
         reject_reason=case.reject_reason, duplicate_of=duplicate_of, callback_requested=case.callback_requested,
         tasks=tuple(TaskView(x.id, x.agency, x.state, x.owner_name, x.eta_minutes, x.support_of_id,
-                             x.refuse_reason, x.note) for x in tasks))
+                             x.refuse_reason, x.note, x.done_at or x.on_scene_at or x.accepted_at or x.created_at)
+                    for x in tasks))
