@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bots.runtime.deps import Deps
 from bots.runtime.worker import Worker
 from bots.telegram import webhook as telegram_webhook
+from bots.whatsapp import webhook as whatsapp_webhook
 from core.clock import Clock, SystemClock
 from core.config import Deployment, load_config
 from core.coordination import LocalCoordinator
@@ -37,6 +38,12 @@ def build_deps(settings: Settings, config: Deployment | None = None, clock: Cloc
         from bots.telegram.client import TelegramChannel
         deps.channels["telegram"] = TelegramChannel(settings.telegram_bot_token.get_secret_value(),
                                                     settings.telegram_api_base_url)
+    if settings.whatsapp_access_token is not None:
+        from bots.whatsapp.client import WhatsAppChannel
+        deps.channels["whatsapp"] = WhatsAppChannel(
+            settings.whatsapp_access_token.get_secret_value(), settings.whatsapp_phone_number_id,
+            settings.whatsapp_api_base_url, settings.whatsapp_api_version, deps.config,
+            settings.whatsapp_user_interval_seconds)
     return deps
 
 
@@ -92,6 +99,7 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
                   description="Chat-based emergency reporting gateway for Call Center 112.")
     app.state.deps = deps
     app.include_router(telegram_webhook.router)
+    app.include_router(whatsapp_webhook.router)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):

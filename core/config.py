@@ -39,6 +39,8 @@ __all__ = [
     "Conversation",
     "Limits",
     "Cases",
+    "Template",
+    "WhatsApp",
     "Deployment",
     "load_config",
     "parse_config",
@@ -325,6 +327,19 @@ class Limits(_Model):
     max_description_chars: int = Field(default=1000, gt=0)
 
 
+class Template(_Model):
+    """An approved WhatsApp template: its body has one parameter, {{1}}, that carries our message."""
+
+    name: NonEmptyStr
+    language: NonEmptyStr = "id"
+
+
+class WhatsApp(_Model):
+    """Templates used outside the 24-hour customer-service window, by purpose."""
+
+    templates: dict[Literal["status_update", "rating_request", "crew_task"], Template] = {}
+
+
 class Cases(_Model):
     """How handling ends and what crews are offered: close after the crew's report, or wait for an operator."""
 
@@ -345,6 +360,7 @@ class Deployment(_Model):
     conversation: Conversation = Conversation()
     limits: Limits = Limits()
     cases: Cases = Cases()
+    whatsapp: WhatsApp = WhatsApp()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:

@@ -108,5 +108,6 @@ class Outbound:
     ref: str = ""
     edit_of: str = ""
     force_reply: bool = False
+    template: str = ""
     case_id: int | None = None
     columns: int = 1

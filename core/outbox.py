@@ -97,3 +97,21 @@ async def next_due(session: AsyncSession) -> datetime | None:
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
     return {status: n for status, n in rows}
+
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+async def record_delivery(session: AsyncSession, channel: str, message_id: str, status: str,
+                          error: str | None = None) -> bool:
+    """Note a platform's delivery report on the message it belongs to; reports arriving late never go back."""
+    item = (await session.execute(select(OutboxItem).where(OutboxItem.channel == channel,
+                                                           OutboxItem.platform_message_id == message_id)
+                                  .with_for_update())).scalar_one_or_none()
+    if item is None or status not in STATUS_RANK:
+        return False
+    if STATUS_RANK[status] > STATUS_RANK.get(item.delivery_status or "", 0):
+        item.delivery_status = status
+        if error:
+            item.last_error = error[:500]
+    return True

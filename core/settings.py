@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_base_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v23.0"
+    whatsapp_user_interval_seconds: float = 6.0
     max_body_bytes: int = 1_000_000
     log_level: str = "INFO"
 
@@ -72,6 +73,15 @@ class Settings(BaseSettings):
             raise ValueError("must be webhook or polling")
         return v
 
+    @model_validator(mode="after")
+    def _whatsapp_complete(self) -> "Settings":
+        """A WhatsApp token without its number id or app secret would accept nothing and send nowhere."""
+        if self.whatsapp_access_token is not None:
+            for name in ("whatsapp_phone_number_id", "whatsapp_app_secret"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name.upper()} is required when WHATSAPP_ACCESS_TOKEN is set")
+        return self
+
     @property
     def telegram_effective_mode(self) -> str:
         return self.telegram_mode or ("webhook" if self.public_base_url else "polling")
@@ -87,5 +97,5 @@ def load_settings(**overrides) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
-        raise SettingsError(f"{name}: {err['msg']}") from None
+        message = err["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{str(err['loc'][0]).upper()}: {message}" if err["loc"] else message) from None

@@ -15,6 +15,7 @@ from bots.runtime.worker import Worker
 from core.settings import load_settings
 
 SECRET = "test-secret_123"
+WA_VERIFY = "wa-verify-token"
 
 
 def free_port() -> int:
@@ -45,7 +46,12 @@ async def serve_app(app, port: int):
         await task
 
 
-def settings_for(fake, db_url: str, redis_url: str | None, port: int, **extra):
+def settings_for(fake, db_url: str, redis_url: str | None, port: int, wa=None, **extra):
+    if wa is not None:
+        extra.update(whatsapp_access_token=wa.token, whatsapp_phone_number_id=wa.phone_number_id,
+                     whatsapp_app_secret=wa.app_secret, whatsapp_verify_token=WA_VERIFY,
+                     whatsapp_api_base_url=wa.base_url, whatsapp_api_version="v23.0",
+                     whatsapp_user_interval_seconds=wa.pair_interval)
     return load_settings(database_url=db_url, redis_url=redis_url, telegram_bot_token=fake.token,
                          telegram_api_base_url=fake.base_url, telegram_webhook_secret=SECRET,
                          public_base_url=f"http://127.0.0.1:{port}", port=port, **extra)
@@ -53,10 +59,13 @@ def settings_for(fake, db_url: str, redis_url: str | None, port: int, **extra):
 
 @asynccontextmanager
 async def gateway(fake, db_url: str, *, redis_url: str | None = None, config=None, clock=None,
-                  run_worker: bool | None = None, workers: int = 0):
-    """`web` (embedded worker when there is no Redis) plus `workers` separate worker instances."""
+                  run_worker: bool | None = None, workers: int = 0, wa=None):
+    """`web` (embedded worker when there is no Redis) plus `workers` separate worker instances; with `wa`
+    (a FakeWhatsApp) the WhatsApp channel too, its webhook pointed at the gateway."""
     port = free_port()
-    settings = settings_for(fake, db_url, redis_url, port)
+    settings = settings_for(fake, db_url, redis_url, port, wa)
+    if wa is not None:
+        wa.webhook_url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
     app = create_app(settings, config, clock=clock, run_worker=run_worker)
     async with serve_app(app, port), run_workers(settings, config, clock, workers):
         yield Gateway(f"http://127.0.0.1:{port}", app.state.deps)

@@ -72,7 +72,7 @@ async def test_the_whole_chain_from_report_to_rating(fake, gw):
     await press(fake, REGU_A, damkar_card, f"tk:supto:{task}:pdam")
     pdam_card = await task_card(fake, PDAM, ticket, "tk:acc")
     assert "BANTUAN" in pdam_card["caption"] and "Pemadam" in pdam_card["caption"]
-    assert "bantuan untuk" in (await card_of(fake, ticket, "op:pick"))["caption"]
+    await eventually(lambda: "bantuan untuk" in (find(fake, OPERATORS, ticket) or {}).get("caption", ""), timeout=40)
     support = task_id_of(pdam_card)
     await press(fake, PDAM_TEAM, pdam_card, f"tk:acc:{support}")
     await press(fake, PDAM_TEAM, pdam_card, f"tk:eta:{support}:15")

@@ -56,6 +56,9 @@ class CaseView:
         return next((x for x in self.tasks if x.id == task_id), None)
 
 
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "web": "Web"}
+
+
 def mask(contact: str) -> str:
     """Show only the end of a phone number to those who do not handle the case."""
     digits = [c for c in contact if c.isdigit()]
@@ -109,7 +112,7 @@ def report_text(view: CaseView, config: Deployment) -> str:
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
     head = t(lang, "card.report", ticket=view.ticket, type=f"{it.emoji} {it.name.get(lang)}".strip(),
              urgency=urgency, when=local_time(config, view.submitted_at), reporter=view.reporter_name or "-",
-             channel=view.channel.title(), contact=view.contact, location=_where(view, lang),
+             channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact, location=_where(view, lang),
              description=view.description or "-")
     return f"{head}\n{_status(view, config, lang)}"
 
@@ -218,3 +221,34 @@ def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: b
         out.append(Outbound(to=group, location=GeoPoint(view.latitude, view.longitude), priority=priority,
                             case_id=view.id))
     return out
+
+
+def crew_whatsapp_tasks(view: CaseView, task: TaskView, config: Deployment) -> list[Outbound]:
+    """WhatsApp groups cannot carry buttons, so each of the agency's members on WhatsApp gets the task 1:1."""
+    agency = config.agency(task.agency)
+    out: list[Outbound] = []
+    for member in agency.members if agency else []:
+        if member.whatsapp:
+            to = Address("whatsapp", member.whatsapp)
+            out.append(crew_direct(view, task, config, to))
+            if view.latitude is not None:
+                out.append(Outbound(to=to, location=GeoPoint(view.latitude, view.longitude), case_id=view.id,
+                                    priority=Priority.URGENT if view.urgent else Priority.NORMAL))
+    return out
+
+
+def crew_direct(view: CaseView, task: TaskView, config: Deployment, to: Address, menu: str = "") -> Outbound:
+    """The task with its current buttons, as a new message in a crew member's 1:1 chat."""
+    first = task.state == "dispatched" and not menu
+    return Outbound(to=to, text=task_text(view, task, config), choices=task_buttons(view, task, config, menu),
+                    photo_media_id=view.photo_media_id if first else None, case_id=view.id, template="crew_task",
+                    priority=Priority.URGENT if view.urgent else Priority.NORMAL)
+
+
+def crew_taken_notices(view: CaseView, task: TaskView, config: Deployment, except_: Address) -> list[Outbound]:
+    """Tell the agency's other members on WhatsApp who took the task, so nobody else sets out."""
+    agency = config.agency(task.agency)
+    lang = config.region.default_language
+    return [Outbound(to=Address("whatsapp", m.whatsapp), case_id=view.id, template="status_update",
+                     text=t(lang, "crew.taken_by", ticket=view.ticket, name=task.owner_name or "-"))
+            for m in (agency.members if agency else []) if m.whatsapp and Address("whatsapp", m.whatsapp) != except_]

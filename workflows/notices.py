@@ -8,10 +8,11 @@ from workflows.cards import agency_name
 
 
 def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticket: str, urgent: bool = False,
-                    **params) -> Outbound:
+                    case_id: int | None = None, **params) -> Outbound:
     """One status message to a reporter (`chat` is their `channel:id` address)."""
     text = t(lang, key, ticket=ticket, number=config.region.emergency_number, **params)
-    return Outbound(to=Address.parse(chat), text=text, priority=Priority.URGENT if urgent else Priority.NORMAL)
+    return Outbound(to=Address.parse(chat), text=text, priority=Priority.URGENT if urgent else Priority.NORMAL,
+                    template="status_update", case_id=case_id)
 
 
 def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:
@@ -20,7 +21,8 @@ def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:
 
 def rating_request(chat: str, lang: str, case_id: int, ticket: str) -> Outbound:
     stars = tuple(Choice(f"rate:{case_id}:{n}", "⭐" * n) for n in range(1, 6))
-    return Outbound(to=Address.parse(chat), text=t(lang, "rating.ask", ticket=ticket), choices=stars)
+    return Outbound(to=Address.parse(chat), text=t(lang, "rating.ask", ticket=ticket), choices=stars,
+                    template="rating_request", case_id=case_id)
 
 
 def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str = "") -> Outbound:

@@ -20,6 +20,8 @@ def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
     notice = t(lang, "leader.new_report", ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))
-    out += [Outbound(to=Address("telegram", str(m.telegram_user_id)), text=notice, priority=priority, case_id=view.id)
-            for m in config.leadership if m.telegram_user_id is not None]
+    for leader in config.leadership:  # Telegram when they have it, else WhatsApp
+        to = (Address("telegram", str(leader.telegram_user_id)) if leader.telegram_user_id is not None
+              else Address("whatsapp", leader.whatsapp))
+        out.append(Outbound(to=to, text=notice, priority=priority, case_id=view.id, template="status_update"))
     return out

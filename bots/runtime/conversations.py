@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.runtime.deps import Deps
-from bots.runtime.desk import Desk, case_view
+from bots.runtime.desk import Desk, case_view, finishing_task, is_crew_member, is_desk_event
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
@@ -54,9 +54,16 @@ async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime
     if not event.is_private:
         return StepResult({}, await Desk(session, deps.config, event, now).handle())
     conv = await repository.conversation_for_update(session, key)
+    if event.kind != Kind.TIMER:
+        conv.last_inbound_at = now  # opens WhatsApp's 24-hour window
+    if is_desk_event(event, deps.config) or (
+            is_crew_member(event, deps.config) and await finishing_task(session, str(event.sender), None)):
+        return StepResult(conv.state, await Desk(session, deps.config, event, now).handle())
     lang = conv.state.get("lang") or deps.config.region.default_language
     reporter = await repository.reporter_for(session, event.sender.channel, event.sender.id, event.sender_name,
                                              lang, now)
+    if reporter.phone is None and event.sender.channel == "whatsapp" and event.sender.id.isdigit():
+        reporter.phone = "+" + event.sender.id  # a wa_id is the number; a business-scoped id is not
     cases = await repository.recent_cases(session, reporter.id)
     ctx = Context(config=deps.config, now=now, ticket=ticket, blocked=reporter.blocked,
                   cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases))
@@ -105,7 +112,7 @@ async def _rating(deps: Deps, session, reporter, command, result: StepResult, no
 
 
 async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResult, now: datetime) -> None:
-    out = coalesce(result.out)
+    out = coalesce([m for m in result.out if m.to.channel in deps.channels])  # e.g. crews' WhatsApp while it is off
     if event.callback_id and not any(m.answer_callback for m in out):
         out.insert(0, Outbound(to=event.chat, answer_callback=event.callback_id, priority=Priority.CALLBACK))
     for message in out:

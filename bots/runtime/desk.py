@@ -63,7 +63,7 @@ class Desk:
             self.out.insert(0, Outbound(to=self.event.chat, answer_callback=self.event.callback_id, text=text,
                                         priority=Priority.CALLBACK))
         elif text:
-            self.out.append(Outbound(to=self.event.chat, text=text))
+            self.out.insert(0, Outbound(to=self.event.chat, text=text))
 
     # --- operators -----------------------------------------------------------------------------------
 
@@ -95,6 +95,7 @@ class Desk:
         self.out.append(cards.card_message(view, self.config, edit=True))
         for task in tasks:
             self.out += cards.task_messages(view, view.task(task.id), self.config, edit=False)
+            self.out += cards.crew_whatsapp_tasks(view, view.task(task.id), self.config)
         names = notices.agencies_text([x.agency for x in tasks], self.config, case.language)
         if first:
             await self.tell_reporters(case, "notice.verified", agencies=names)
@@ -134,7 +135,7 @@ class Desk:
         self.out.append(cards.card_message(await self.view(case), self.config, edit=True))
         self.out.append(cards.card_message(await self.view(target), self.config, edit=True))
         self.out.append(notices.reporter_update(case.chat, case.language, "notice.duplicate", self.config,
-                                                ticket=case.ticket, other=target.ticket))
+                                                ticket=case.ticket, other=target.ticket, case_id=case.id))
         await self.tell_reporters(target, "notice.merged", other=case.ticket, only_main=True)
         self.answer(t(self.lang, "desk.marked_duplicate", ticket=target.ticket))
 
@@ -214,7 +215,8 @@ class Desk:
             raise NotAllowed("desk.unknown_action")
         was = case.state
         casework.accept(self.s, case, task, self.actor, self.name, eta, self.now)
-        await self.after_task_change(case, task)
+        view = await self.after_task_change(case, task)
+        self.out += cards.crew_taken_notices(view, view.task(task.id), self.config, except_=self.event.chat)
         if task.support_of_id is None and was == CaseState.DISPATCHED:
             await self.tell_reporters(case, "notice.accepted", agency=self.agency(task.agency, case.language),
                                       eta=eta)
@@ -257,6 +259,7 @@ class Desk:
         support = await casework.request_support(self.s, case, task, agency, self.actor, self.now)
         view = await self.view(case)
         self.out += cards.task_messages(view, view.task(support.id), self.config, edit=False)
+        self.out += cards.crew_whatsapp_tasks(view, view.task(support.id), self.config)
         await self.after_task_change(case, task, view=view)
         self.answer(t(self.lang, "crew.support_requested", agency=self.agency(agency, self.lang)))
 
@@ -286,14 +289,13 @@ class Desk:
     async def on_message(self) -> None:
         """A crew member finishing a task sends documentation photos and a note; anything else is ignored."""
         agency = self.config.agency_of_chat(self.event.chat.id)
-        if agency is None or self.event.kind not in (Kind.PHOTO, Kind.DOCUMENT, Kind.TEXT):
+        if (agency is None and not self.event.is_private) or \
+                self.event.kind not in (Kind.PHOTO, Kind.DOCUMENT, Kind.TEXT):
             if self.event.kind == Kind.COMMAND and self.event.command in ("bantuan", "help", "start"):
                 key = "help.operator" if agency is None else "help.crew"
                 self.answer(t(self.lang, key))
             return
-        stmt = (select(Task).where(Task.agency == agency.code, Task.owner == self.actor,
-                                   Task.state == TaskState.FINISHING).order_by(Task.id.desc()).limit(1))
-        task = (await self.s.execute(stmt)).scalar_one_or_none()
+        task = await finishing_task(self.s, self.actor, agency.code if agency else None)
         if task is None:
             return
         case = await casework.load_case(self.s, task.case_id)
@@ -316,29 +318,37 @@ class Desk:
         return cards.agency_name(self.config, code, lang)
 
     async def edit_task(self, case: Case, task: Task, menu: str = "") -> None:
+        """Show the task's buttons (or a sub-menu): an edit of the group card, or a new message in a 1:1 chat."""
         view = await self.view(case)
-        self.out += cards.task_messages(view, view.task(task.id), self.config, edit=True, menu=menu)
+        if self.event.is_private:
+            self.out.append(cards.crew_direct(view, view.task(task.id), self.config, self.event.chat, menu=menu))
+        else:
+            self.out += cards.task_messages(view, view.task(task.id), self.config, edit=True, menu=menu)
 
     async def after_task_change(self, case: Case, task: Task, view: CaseView | None = None) -> CaseView:
-        """Edit the report card, this task's card, and the card of the task it supports."""
+        """Edit the report card, this task's card and the card of the task it supports; crew members on
+        WhatsApp hear the change directly (the one who acted gets their next buttons)."""
         view = view or await self.view(case)
         self.out.append(cards.card_message(view, self.config, edit=True))
         self.out += cards.task_messages(view, view.task(task.id), self.config, edit=True)
         if task.support_of_id is not None:
             self.out += cards.task_messages(view, view.task(task.support_of_id), self.config, edit=True)
+        if self.event.is_private:
+            self.out.append(cards.crew_direct(view, view.task(task.id), self.config, self.event.chat))
         return view
 
     async def tell_reporters(self, case: Case, key: str, only_main: bool = False, **params) -> None:
         """The case's reporter and those of every report merged into it hear the step."""
         for c in [case] if only_main else await casework.followers(self.s, case):
             self.out.append(notices.reporter_update(c.chat, c.language, key, self.config, ticket=c.ticket,
-                                                    urgent=case.urgent, **params))
+                                                    urgent=case.urgent, case_id=c.id, **params))
 
     async def ask_ratings(self, case: Case) -> None:
         for c in await casework.followers(self.s, case):
             if c.state != CaseState.CLOSED:
                 casework.record(self.s, c, "system", self.now, note="closed_with:" + case.ticket, to=CaseState.CLOSED)
-            self.out.append(notices.reporter_update(c.chat, c.language, "notice.closed", self.config, ticket=c.ticket))
+            self.out.append(notices.reporter_update(c.chat, c.language, "notice.closed", self.config, ticket=c.ticket,
+                                                    case_id=c.id))
             self.out.append(notices.rating_request(c.chat, c.language, c.id, c.ticket))
 
     async def view(self, case: Case) -> CaseView:
@@ -361,7 +371,8 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment) -> Ca
     tasks = await casework.tasks_of(session, case.id)
     duplicate_of = (await session.get(Case, case.duplicate_of_id)).ticket if case.duplicate_of_id else None
     operator = config.person_name(*case.operator.split(":", 1)) if case.operator else None
-    contact = reporter.phone or t(config.region.default_language, "card.contact_chat", channel=reporter.channel.title())
+    contact = reporter.phone or t(config.region.default_language, "card.contact_chat",
+                                  channel=cards.CHANNEL_NAMES.get(reporter.channel, reporter.channel))
     return CaseView(
         id=case.id, ticket=case.ticket, state=case.state, incident_type=case.incident_type, urgent=case.urgent,
         submitted_at=case.submitted_at, updated_at=case.updated_at, reporter_name=reporter.name, channel=reporter.channel, contact=contact,
@@ -371,3 +382,20 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment) -> Ca
         tasks=tuple(TaskView(x.id, x.agency, x.state, x.owner_name, x.eta_minutes, x.support_of_id,
                              x.refuse_reason, x.note, x.done_at or x.on_scene_at or x.accepted_at or x.created_at)
                     for x in tasks))
+
+
+async def finishing_task(session: AsyncSession, actor: str, agency: str | None) -> Task | None:
+    """The task this crew member is sending documentation for (in that agency's group, or anywhere 1:1)."""
+    stmt = select(Task).where(Task.owner == actor, Task.state == TaskState.FINISHING)
+    if agency is not None:
+        stmt = stmt.where(Task.agency == agency)
+    return (await session.execute(stmt.order_by(Task.id.desc()).limit(1))).scalar_one_or_none()
+
+
+def is_desk_event(event: Inbound, config: Deployment) -> bool:
+    """A private-chat event for the desk rather than the citizen flow: a task or operator button."""
+    return event.kind == Kind.CHOICE and event.choice.split(":")[0] in ("tk", "op")
+
+
+def is_crew_member(event: Inbound, config: Deployment) -> bool:
+    return any(a.has_member(event.sender.channel, event.sender.id) for a in config.agencies)

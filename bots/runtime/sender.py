@@ -9,10 +9,11 @@ import structlog
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
 from core import outbox
-from core.models import Media, OutboxItem
+from core.models import Case, CaseEvent, Conversation, Media, OutboxItem
 from core.sending import RetryLater, Undeliverable
 
 log = structlog.get_logger()
+WINDOW = timedelta(hours=23, minutes=55)
 
 
 class Sender:
@@ -54,9 +55,10 @@ class Sender:
             if found == "gone":
                 return await self._dead(item, "the message to edit was never delivered")
             target = (original.platform_message_id, original.payload)
+        extra = {"window_open": await self._window_open(item)} if getattr(channel, "needs_window", False) else {}
         try:
             photo = None if target else await self._photo(item.payload.get("photo_media_id"))
-            message_id = await channel.send(item.payload, photo, target)
+            message_id = await channel.send(item.payload, photo, target, **extra)
         except RetryLater as exc:
             SEND_RETRIES.labels(item.channel, "retry_after").inc()
             log.info("send_retry_after", after=exc.after)
@@ -65,12 +67,19 @@ class Sender:
             return await self._dead(item, str(exc))
         except Exception as exc:  # noqa: BLE001 - network trouble: back off and try again
             SEND_RETRIES.labels(item.channel, "error").inc()
-            log.warning("send_failed", error=type(exc).__name__)
+            log.warning("send_failed", error=type(exc).__name__, detail=str(exc)[:200])
             return await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}",
                                         count=True)
         async with self.deps.sessions() as session, session.begin():
             await outbox.mark_sent(session, item.id, message_id, self.deps.clock.now())
         MESSAGES_SENT.labels(item.channel).inc()
+
+    async def _window_open(self, item: OutboxItem) -> bool:
+        """Whether the person wrote to us in the last 24 hours (a few minutes' margin for the send itself)."""
+        async with self.deps.sessions() as session:
+            conv = await session.get(Conversation, f"{item.channel}:{item.payload['to']['id']}")
+        last = conv.last_inbound_at if conv is not None else None
+        return last is not None and self.deps.clock.now() - last < WINDOW
 
     async def _photo(self, media_id: int | None) -> bytes | None:
         if media_id is None:
@@ -88,7 +97,13 @@ class Sender:
             log.error("message_dead_letter", attempts=item.attempts + 1)
 
     async def _dead(self, item: OutboxItem, error: str) -> None:
+        """Give up on the message; when it belongs to a case, the case's timeline says who was not reached."""
         async with self.deps.sessions() as session, session.begin():
             await outbox.mark_dead(session, item.id, error)
+            if item.case_id is not None:
+                case = await session.get(Case, item.case_id)
+                session.add(CaseEvent(case_id=case.id, at=self.deps.clock.now(), actor="system",
+                                      from_state=case.state, to_state=case.state,
+                                      note=f"undeliverable:{item.channel}:{error[:200]}"))
         MESSAGES_DEAD.labels(item.channel).inc()
         log.warning("message_undeliverable", error=error[:200])

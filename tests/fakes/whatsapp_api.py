@@ -10,7 +10,10 @@ as the base URL of its httpx session, so a client is re-pointed after constructi
     fake.webhook_url = "http://127.0.0.1:8000/webhooks/whatsapp"
 
 and the fake plays the citizens and crews: ``send_text``/``send_image``/``press_button``/... build real-shaped
-webhook notifications, sign them with the app secret and POST them to ``webhook_url``.
+webhook notifications, sign them with the app secret and POST them to ``webhook_url`` (retrying non-2xx).
+``recorded(name)`` loads a payload of tests/data/whatsapp/ re-addressed to this fake; ``deliver()`` posts any
+notification (forged signatures, raw bytes, duplicates). ``sent(who)``, ``calls`` and ``limit_violations``
+show what the product did; ``fail_next()`` injects Graph errors; ``reset()`` clears everything between tests.
 
 Graph endpoints served (any ``vNN.N`` version prefix, or none):
 
@@ -23,7 +26,12 @@ Graph endpoints served (any ``vNN.N`` version prefix, or none):
 - ``GET /media-download/{token}``: the bytes behind a media URL.
 
 Errors have Graph's shape (``{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}``)
-and codes, so pywa raises its typed exceptions.
+and codes, so pywa raises its typed exceptions: 100 for missing/malformed parameters (plain ``WhatsAppError``;
+unknown object ids add ``error_subcode`` 33), 131009 for values over Meta's limits such as a 4th reply button or
+a 21-character title (``InvalidParameter``), 131047 outside the 24-hour window (``ReEngagementMessage``),
+131056 pair rate (``TooManyMessages``), 130429 throughput (``RateLimitHit``), 132001 unknown template
+(``TemplateNotExists``), 131053 media problems (``MediaUploadError``), 190 with HTTP 401 for a wrong token
+(``ExpiredAccessToken``).
 
 Deliberate differences from the real platform: webhooks may be plain ``http://``; a notification that keeps
 failing is dropped after ``webhook_max_attempts`` (Meta retries for 7 days); deliveries are sequential (Meta
@@ -49,6 +57,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -62,6 +71,7 @@ from tests.fakes.telegram_api import LocalServer
 
 __all__ = ["Call", "FakeWhatsApp", "GraphError"]
 
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "whatsapp"
 MESSAGES_PER_SECOND = 80
 PAIR_INTERVAL = 6.0
 SERVICE_WINDOW = 24 * 3600.0
@@ -382,13 +392,30 @@ class FakeWhatsApp:
         self.app_secret = app_secret
         self.display_phone_number = display_phone_number
         self.waba_id = waba_id
+        self.base_url = ""
+        self._settings = {"enforce_limits": enforce_limits, "webhook_max_attempts": webhook_max_attempts,
+                          "webhook_retry_delay": webhook_retry_delay}
+        self._background: set[asyncio.Task] = set()
+        self._http: httpx.AsyncClient | None = None
+        self._server = LocalServer(
+            Starlette(
+                routes=[
+                    Route("/media-download/{token}", self._handle_download, methods=["GET"]),
+                    Route("/{path:path}", self._handle_graph, methods=["GET", "POST", "DELETE"]),
+                ]
+            )
+        )
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        """Settings back to the constructor's, and no users, messages, media, calls, faults or limits."""
         self.verified_name = "Siaga 112"
-        self.enforce_limits = enforce_limits
+        self.enforce_limits: bool = self._settings["enforce_limits"]
         self.enforce_window = True
         self.messages_per_second = MESSAGES_PER_SECOND
         self.pair_interval = PAIR_INTERVAL
-        self.webhook_max_attempts = webhook_max_attempts
-        self.webhook_retry_delay = webhook_retry_delay
+        self.webhook_max_attempts: int = self._settings["webhook_max_attempts"]
+        self.webhook_retry_delay: float = self._settings["webhook_retry_delay"]
         self.webhook_timeout = WEBHOOK_TIMEOUT
         self.webhook_url: str | None = None
         self.send_statuses = False
@@ -396,7 +423,6 @@ class FakeWhatsApp:
         self.reengagement_as_status = False
         self.media_url_ttl = MEDIA_URL_TTL
         self.clock: Callable[[], float] = time.monotonic
-        self.base_url = ""
 
         self.templates: set[str] = set()
         self.template_buttons: dict[str, list[str]] = {}
@@ -416,16 +442,6 @@ class FakeWhatsApp:
         self._faults: list[_Fault] = []
         self._recent: deque[float] = deque()
         self._delivery_lock = asyncio.Lock()
-        self._background: set[asyncio.Task] = set()
-        self._http: httpx.AsyncClient | None = None
-        self._server = LocalServer(
-            Starlette(
-                routes=[
-                    Route("/media-download/{token}", self._handle_download, methods=["GET"]),
-                    Route("/{path:path}", self._handle_graph, methods=["GET", "POST", "DELETE"]),
-                ]
-            )
-        )
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -436,9 +452,7 @@ class FakeWhatsApp:
 
     async def stop(self) -> None:
         """Cancel background deliveries and stop serving."""
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._cancel_background()
         await self._server.stop()
         if self._http is not None:
             await self._http.aclose()
@@ -450,6 +464,17 @@ class FakeWhatsApp:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+    async def reset(self) -> None:
+        """Forget everything (users, messages, media, calls, faults, limits, settings) but keep serving on the
+        same port — cheaper than a new fake per test (stopping a uvicorn server costs 0.1 s)."""
+        await self._cancel_background()
+        self._reset_state()
+
+    async def _cancel_background(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     async def flush(self) -> None:
         """Wait until background deliveries (status notifications) are done."""
@@ -588,7 +613,8 @@ class FakeWhatsApp:
         offered = {
             parameter.get("payload"): component.get("index")
             for component in template.get("components") or []
-            if component.get("type") == "button" and component.get("sub_type") == "quick_reply"
+            if str(component.get("type")).lower() == "button"
+            and str(component.get("sub_type")).lower() == "quick_reply"
             for parameter in component.get("parameters") or []
         }
         if offered and payload not in offered:
@@ -605,6 +631,8 @@ class FakeWhatsApp:
 
         signature: default signs the raw body with app_secret; None omits the header; a string is sent as the
         X-Hub-Signature-256 value (forgery tests). raw: send these bytes instead of the serialised notification.
+        A genuinely signed notification with messages[] also registers its sender (from contacts[]) and opens
+        their 24-hour window, so recorded payloads work like typed messages.
         """
         body = raw if raw is not None else _meta_json(notification)
         headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
@@ -613,6 +641,8 @@ class FakeWhatsApp:
             headers["X-Hub-Signature-256"] = self.sign(body)
         elif signature is not None:
             headers["X-Hub-Signature-256"] = signature
+        if signature is _AUTO and raw is None:
+            self._observe(notification)
         self.notifications.append(notification)
         if self.webhook_url is None:
             self.undelivered.append(notification)
@@ -631,6 +661,16 @@ class FakeWhatsApp:
         user, body = self._outbound[message_id]
         notification = self._status_notification(user, message_id, body, status, error_code=error_code)
         await self.deliver(notification)
+        return notification
+
+    def recorded(self, name: str) -> dict:
+        """A recorded-shape notification from tests/data/whatsapp/{name}.json, re-addressed to this fake's
+        business account and number (so an app configured with this fake's phone_number_id accepts it)."""
+        notification = json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+        for entry in notification["entry"]:
+            entry["id"] = self.waba_id
+            for change in entry["changes"]:
+                change["value"]["metadata"] = self._metadata()
         return notification
 
     def sign(self, body: bytes) -> str:
@@ -1034,7 +1074,7 @@ class FakeWhatsApp:
         if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
             raise GraphError(100, message="(#100) Param template['components'] must be an array of objects.")
         for component in components:
-            if component.get("type") not in ("header", "body", "button", "footer"):
+            if str(component.get("type")).lower() not in ("header", "body", "button", "footer"):  # Meta ignores case
                 raise GraphError(100, f"Invalid component type {component.get('type')!r}")
             for parameter in component.get("parameters") or []:
                 if not isinstance(parameter, dict) or "type" not in parameter:
@@ -1141,17 +1181,34 @@ class FakeWhatsApp:
         return await self._deliver_user_messages(user, [self._inbound_message(user, content, context)])
 
     async def _deliver_user_messages(self, user: _User, messages: list[dict]) -> dict:
-        now = self.clock()
-        user.last_inbound = now
-        _forget_before(self._recent, now - 1.0)
-        for message in messages:
-            self._inbound[message["id"]] = (user, message)
-            self._recent.append(now)  # Meta counts inbound and outbound together against throughput
         value = {"messaging_product": "whatsapp", "metadata": self._metadata(),
                  "contacts": [user.contact()], "messages": messages}
         notification = self._envelope(value)
         await self.deliver(notification)
         return notification
+
+    def _observe(self, notification: dict) -> None:
+        """What a genuine user message means to the platform: the sender (registered if new) gets an open
+        24-hour window, the message id can be marked read, and it counts against throughput."""
+        now = self.clock()
+        _forget_before(self._recent, now - 1.0)
+        for entry in notification.get("entry") or []:
+            for change in entry.get("changes") or []:
+                value = change.get("value") or {}
+                contacts = value.get("contacts") or [{}]
+                for message in value.get("messages") or []:
+                    contact = contacts[0]
+                    wa_id = message.get("from") or contact.get("wa_id")
+                    user_id = message.get("from_user_id") or contact.get("user_id")
+                    user = self._find(user_id) or self._find(wa_id)
+                    if user is None and (wa_id or user_id):
+                        self.user(wa_id, (contact.get("profile") or {}).get("name", "Warga"), user_id=user_id)
+                        user = self._find(user_id) or self._find(wa_id)
+                    if user is None or "id" not in message:
+                        continue
+                    user.last_inbound = now
+                    self._inbound[message["id"]] = (user, message)
+                    self._recent.append(now)  # Meta counts inbound and outbound together against throughput
 
     def _metadata(self) -> dict:
         return {"display_phone_number": self.display_phone_number, "phone_number_id": self.phone_number_id}

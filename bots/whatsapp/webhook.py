@@ -1,0 +1,92 @@
+"""GET/POST /webhooks/whatsapp: Meta's handshake, then signed notifications stored durably before the 200."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from bots.http import BodyTooLarge, read_limited
+from bots.runtime.deps import Deps
+from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
+from bots.whatsapp.parse import CHANNEL, split
+from core import inbox, outbox
+
+log = structlog.get_logger()
+router = APIRouter()
+
+
+def _error(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": reason}, status_code=status)
+
+
+def signature_ok(body: bytes, header: str, secret: str) -> bool:
+    """`sha256=` + hex HMAC-SHA256 of the raw body, compared in constant time."""
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header.encode(), expected.encode())
+
+
+@router.get("/webhooks/whatsapp", include_in_schema=False)
+async def handshake(request: Request):
+    deps: Deps = request.app.state.deps
+    token = deps.settings.whatsapp_verify_token
+    q = request.query_params
+    given = q.get("hub.verify_token", "")
+    if token is None or q.get("hub.mode") != "subscribe" or \
+            not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
+        return PlainTextResponse("forbidden", status_code=403)
+    return PlainTextResponse(q.get("hub.challenge", ""))
+
+
+@router.post("/webhooks/whatsapp", include_in_schema=False)
+async def receive(request: Request):
+    deps: Deps = request.app.state.deps
+    started = time.perf_counter()
+    secret = deps.settings.whatsapp_app_secret
+    if CHANNEL not in deps.channels or secret is None:
+        return _error(404, "whatsapp channel is off")
+    try:
+        body = await read_limited(request, deps.settings.max_body_bytes)
+    except BodyTooLarge:
+        return _error(413, "body too large")
+    if not signature_ok(body, request.headers.get("x-hub-signature-256", ""), secret.get_secret_value()):
+        return _error(403, "bad signature")
+    try:
+        notification = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "malformed JSON")
+    if not isinstance(notification, dict):
+        return _error(400, "not a WhatsApp notification")
+    try:
+        items, statuses = split(notification)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        return _error(400, "not a WhatsApp notification")
+    try:
+        new = await _store(deps, items, statuses)
+    except Exception as exc:  # noqa: BLE001 - not stored: let Meta retry rather than lose it
+        log.error("inbox_store_failed", channel=CHANNEL, error=type(exc).__name__)
+        return _error(503, "storage unavailable, retry")
+    if new:
+        await deps.coord.wake("inbox")
+    WEBHOOK_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
+    return {"ok": True}
+
+
+async def _store(deps: Deps, items, statuses) -> int:
+    """All messages of the notification and its delivery reports, in one transaction."""
+    now, new = deps.clock.now(), 0
+    async with deps.sessions() as session, session.begin():
+        for item in items:
+            stored = await inbox.store(session, channel=CHANNEL, external_id=item.external_id,
+                                       conversation_key=item.conversation_key, payload=item.payload, now=now)
+            (UPDATES_RECEIVED if stored else UPDATES_DUPLICATE).labels(CHANNEL).inc()
+            new += stored
+        for status in statuses:
+            errors = status.get("errors") or [{}]
+            error = f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or None
+            await outbox.record_delivery(session, CHANNEL, str(status["id"]), str(status.get("status")), error)
+    return new

@@ -1,0 +1,237 @@
+"""WhatsApp end to end over signed webhooks: the real pywa client against the fake Graph API."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from core.models import Case, InboxItem
+from tests.conftest import fresh_database_url
+from tests.e2e_support import OPERATORS, buttons, find, press, wait_text
+from tests.fakes.whatsapp_api import FakeWhatsApp
+from tests.harness import WA_VERIFY, eventually, gateway
+from tests.images import PDF, noisy_jpeg, phone_jpeg
+from tests.wa_support import TEMPLATES, body, choose, option_ids, wait_body, wait_option
+
+SARI = "6281234567890"
+PSC = -1001000000102
+PSC_CREW = 3003
+OPERATOR = 1001
+
+
+@pytest.fixture
+async def wa():
+    async with FakeWhatsApp() as wa:
+        wa.pair_interval = 0.3
+        wa.templates |= TEMPLATES
+        wa.user(SARI, "Sari")
+        yield wa
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def wgw(request, fake, wa, tmp_path, redis_url):
+    if request.param == "embedded":
+        async with gateway(fake, await fresh_database_url("sqlite", tmp_path), wa=wa) as g:
+            yield g
+    else:
+        url = await fresh_database_url("postgres", tmp_path)
+        async with gateway(fake, url, redis_url=redis_url, run_worker=False, workers=2, wa=wa) as g:
+            yield g
+
+
+async def report_accident(wa) -> str:
+    await wa.send_text(SARI, "tolong ada kecelakaan")
+    menu = await wait_option(wa, SARI, "type:traffic_accident")
+    await wa.pick_list_row(SARI, menu["_id"], "type:traffic_accident")
+    await wait_body(wa, SARI, "Kirim foto kejadian")
+    await wa.send_image(SARI, phone_jpeg())
+    await eventually(lambda: any(m.get("type") == "interactive" and
+                                 m["interactive"].get("type") == "location_request_message" for m in wa.sent(SARI)),
+                     timeout=40)
+    await wa.send_location(SARI, -7.0167, 113.8667)
+    await wait_body(wa, SARI, "Ceritakan singkat")
+    await wa.send_text(SARI, "Motor dan mobil bertabrakan, 2 orang luka")
+    confirm = await wait_option(wa, SARI, "confirm:send")
+    await wa.press_button(SARI, confirm["_id"], "confirm:send")
+    done = await wait_body(wa, SARI, "Nomor tiket Anda")
+    return body(done).split("Nomor tiket Anda: ")[1][:12]
+
+
+async def test_a_citizen_reports_on_whatsapp_and_rates_the_handling(fake, wa, wgw):
+    ticket = await report_accident(wa)
+    card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
+    assert "Sari via WhatsApp — kontak: +6281234567890" in card["caption"]
+    case_id = int(next(b for b in buttons(card) if b.startswith("op:verify")).split(":")[2])
+    await press(fake, OPERATOR, card, f"op:verify:{case_id}")
+    await wait_body(wa, SARI, "sudah diverifikasi")
+
+    task_card = await eventually(lambda: find(fake, PSC, ticket), timeout=40)
+    task = int(buttons(task_card)[0].split(":")[2])
+    await press(fake, PSC_CREW, task_card, f"tk:eta:{task}:10")
+    await wait_body(wa, SARI, "perkiraan tiba 10 menit")
+    await press(fake, PSC_CREW, task_card, f"tk:arr:{task}")
+    await press(fake, PSC_CREW, task_card, f"tk:done:{task}")
+    await wait_text(fake, PSC, "balas pesan ini")
+    await fake.send_photo(PSC_CREW, phone_jpeg(640, 480), caption="Korban dibawa ke RSUD", chat_id=PSC)
+    await eventually(lambda: find(fake, OPERATORS, "Dokumentasi " + ticket), timeout=40)
+    polres = await eventually(lambda: find(fake, -1001000000103, ticket), timeout=40)
+    await press(fake, 3004, polres, f"tk:rr:{int(buttons(polres)[0].split(':')[2])}:not_ours")  # police not needed
+    await press(fake, PSC_CREW, task_card, f"tk:send:{task}")
+
+    rating = await wait_option(wa, SARI, f"rate:{case_id}:5")
+    await wa.pick_list_row(SARI, rating["_id"], f"rate:{case_id}:5")
+    await wait_body(wa, SARI, "Terima kasih atas penilaian")
+    async with wgw.deps.sessions() as s:
+        case = await s.get(Case, case_id)
+    assert (case.state, case.rating, case.incident_type) == ("closed", 5, "traffic_accident")
+    assert wa.limit_violations == [] and fake.limit_violations == []
+
+
+async def test_handshake_and_forged_or_repeated_notifications(wa, wgw):
+    async with httpx.AsyncClient(base_url=wgw.url) as c:
+        ok = await c.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY,
+                                                        "hub.challenge": "1158201444"})
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        bad = await c.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "nope",
+                                                         "hub.challenge": "x"})
+        assert bad.status_code == 403
+    notification = await wa.send_text(SARI, "halo")
+    await wait_option(wa, SARI, "type:fire")
+    assert await wa.deliver(notification, signature="sha256=" + "0" * 64) == 403
+    assert await wa.deliver(notification, signature=None) == 403
+    assert await wa.redeliver(notification) == 200
+    async with wgw.deps.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxItem)) == 1
+    assert len(wa.sent(SARI)) == 1
+
+
+async def test_forged_signature_writes_nothing(wa, wgw):
+    raw = json.dumps({"object": "whatsapp_business_account", "entry": []}).encode()
+    forged = "sha256=" + hmac.new(b"wrong-secret", raw, hashlib.sha256).hexdigest()
+    async with httpx.AsyncClient() as c:
+        r = await c.post(wa.webhook_url, content=raw, headers={"X-Hub-Signature-256": forged,
+                                                               "Content-Type": "application/json"})
+        assert r.status_code == 403
+        garbage = b"{not json"
+        sig = "sha256=" + hmac.new(wa.app_secret.encode(), garbage, hashlib.sha256).hexdigest()
+        r = await c.post(wa.webhook_url, content=garbage, headers={"X-Hub-Signature-256": sig})
+        assert r.status_code == 400
+    async with wgw.deps.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(InboxItem)) == 0
+        assert await s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_big_image_or_a_pdf_as_the_photo_gets_a_clear_answer_and_the_report_goes_on(wa, wgw):
+    await wa.send_text(SARI, "halo")
+    menu = await wait_option(wa, SARI, "type:fire")
+    await wa.pick_list_row(SARI, menu["_id"], "type:fire")
+    await wait_body(wa, SARI, "Kirim foto kejadian")
+    await wa.send_image(SARI, noisy_jpeg(6 * 1024 * 1024))
+    await wait_body(wa, SARI, "Foto terlalu besar")
+    await wa.send_document(SARI, PDF)
+    await wait_body(wa, SARI, "File ini bukan foto")
+    skip = await wait_option(wa, SARI, "skip", since=len(wa.sent(SARI)) - 1)
+    await wa.press_button(SARI, skip["_id"], "skip")
+    await eventually(lambda: wa.sent(SARI)[-1].get("interactive", {}).get("type") == "location_request_message",
+                     timeout=40)
+
+
+async def test_the_rating_request_after_the_window_goes_out_as_the_template(fake, wa, wgw):
+    ticket = await report_accident(wa)
+    card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
+    wa.expire_window(SARI)
+    from tests.harness import eventually as ev
+    async with wgw.deps.sessions() as s:  # the reporter's last message was more than 24 hours ago
+        from core.models import Conversation
+        conv = await s.get(Conversation, f"whatsapp:{SARI}")
+        from datetime import timedelta
+        conv.last_inbound_at = conv.last_inbound_at - timedelta(hours=25)
+        await s.commit()
+    await fake.send_text(OPERATOR, f"/tutup {ticket}", chat_id=OPERATORS)
+    template = await ev(lambda: next((m for m in wa.sent(SARI) if m.get("type") == "template"
+                                      and m["template"]["name"] == "siaga112_penilaian"), None), timeout=40)
+    assert any(o.startswith("rate:") for o in option_ids(template)) and ticket in body(template)
+    assert card
+
+
+async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_task(fake, wa, wgw):
+    from tests.e2e_support import report_fire
+    crew = "6281200000101"  # Regu Damkar A, also in Damkar's Telegram group
+    ticket = await report_fire(fake, phone_jpeg())
+    card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
+    await press(fake, OPERATOR, card, f"op:verify:{int(buttons(card)[0].split(':')[2])}")
+    offer = await eventually(lambda: next((m for m in wa.sent(crew) if m.get("type") == "template"), None), timeout=40)
+    assert offer["template"]["name"] == "siaga112_tugas_baru" and ticket in body(offer)  # never wrote: template
+    task = int(option_ids(offer)[0].split(":")[2])
+    await choose(wa, crew, offer, f"tk:acc:{task}")
+    eta = await wait_option(wa, crew, f"tk:eta:{task}:5")
+    await choose(wa, crew, eta, f"tk:eta:{task}:5")
+    group_card = await eventually(lambda: find(fake, -1001000000101, ticket), timeout=40)
+    await wait_body(wa, crew, "Diterima. Perkiraan tiba 5 menit")
+    late = await press(fake, 3002, group_card, f"tk:eta:{task}:10")  # Regu B in the Telegram group, too late
+    from tests.e2e_support import answer_for
+    assert "sudah diterima oleh Regu Damkar A" in await answer_for(fake, late)
+
+    arrive = await wait_option(wa, crew, f"tk:arr:{task}")
+    await choose(wa, crew, arrive, f"tk:arr:{task}")
+    done = await wait_option(wa, crew, f"tk:done:{task}", since=wa.sent(crew).index(arrive) + 1)
+    await choose(wa, crew, done, f"tk:done:{task}")
+    await wait_body(wa, crew, "foto dokumentasi")
+    await wa.send_image(crew, phone_jpeg(640, 480), caption="Api sudah padam")
+    await eventually(lambda: find(fake, OPERATORS, "Dokumentasi " + ticket), timeout=40)
+    send = await wait_option(wa, crew, f"tk:send:{task}")
+    await choose(wa, crew, send, f"tk:send:{task}")
+    await wait_text(fake, OPERATORS, "Api sudah padam")
+    async with wgw.deps.sessions() as s:
+        from core.models import Task
+        row = await s.get(Task, task)
+    assert (row.state, row.owner, row.owner_name) == ("done", f"whatsapp:{crew}", "Regu Damkar A")
+
+
+async def test_delivery_reports_are_recorded_on_the_messages(wa, wgw):
+    from core.models import OutboxItem
+    wa.send_statuses = True
+    await wa.send_text(SARI, "halo")
+    await wait_option(wa, SARI, "type:fire")
+
+    async def read():
+        async with wgw.deps.sessions() as s:
+            rows = (await s.execute(select(OutboxItem).where(OutboxItem.channel == "whatsapp"))).scalars().all()
+        return rows and all(r.delivery_status == "read" for r in rows)
+    await eventually(read, timeout=20)
+    [row] = (await _rows(wgw))
+    failed = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "statuses": [{"id": row.platform_message_id, "status": "delivered",
+                                                       "timestamp": "1", "recipient_id": SARI}]}}]}]}
+    assert await wa.deliver(failed) == 200  # a late "delivered" never moves a read message back
+    [row] = (await _rows(wgw))
+    assert row.delivery_status == "read"
+
+
+async def _rows(wgw):
+    from core.models import OutboxItem
+    async with wgw.deps.sessions() as s:
+        return (await s.execute(select(OutboxItem).where(OutboxItem.channel == "whatsapp"))).scalars().all()
+
+
+async def test_with_no_template_the_message_is_marked_undeliverable_on_the_timeline(fake, wa, tmp_path, config):
+    from core.models import CaseEvent, Conversation
+    from datetime import timedelta
+    bare = config.model_copy(update={"whatsapp": config.whatsapp.model_copy(update={"templates": {}})})
+    async with gateway(fake, await fresh_database_url("sqlite", tmp_path), wa=wa, config=bare) as g:
+        ticket = await report_accident(wa)
+        async with g.deps.sessions() as s:
+            conv = await s.get(Conversation, f"whatsapp:{SARI}")
+            conv.last_inbound_at -= timedelta(hours=25)
+            await s.commit()
+        await fake.send_text(OPERATOR, f"/tutup {ticket}", chat_id=OPERATORS)
+
+        async def undeliverable():
+            async with g.deps.sessions() as s:
+                notes = (await s.execute(select(CaseEvent.note))).scalars().all()
+            return any(n.startswith("undeliverable:whatsapp") for n in notes)
+        await eventually(undeliverable, timeout=40)
