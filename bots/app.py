@@ -12,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bots.runtime.deps import Deps
+from bots.runtime.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
+from core import inbox, outbox
 from bots.runtime.worker import Worker
 from bots.telegram import webhook as telegram_webhook
 from bots.whatsapp import webhook as whatsapp_webhook
@@ -132,7 +134,15 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
 
     @app.get("/metrics", tags=["operations"])
     async def metrics():
-        """Prometheus text format."""
+        """Prometheus text format, with the inbox and outbox by status read from the database."""
+        try:
+            async with deps.sessions() as session:
+                for gauge, counts in ((INBOX_EVENTS, await inbox.counts(session)),
+                                      (OUTBOX_MESSAGES, await outbox.counts(session))):
+                    for status, n in counts.items():
+                        gauge.labels(status).set(n)
+        except Exception:  # noqa: BLE001 - the counters still answer when the database does not
+            pass
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)

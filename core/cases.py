@@ -1,10 +1,8 @@
-"""The case lifecycle: which state may follow which, and the timeline entry every move leaves."""
+"""The case lifecycle: which state may follow which (`core.casework` makes the moves and writes the timeline)."""
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from core.models import Case, CaseEvent
 
 
 class CaseState(StrEnum):
@@ -36,19 +34,5 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 OPEN_STATES = frozenset(s for s in CaseState if s not in {S.REJECTED, S.DUPLICATE, S.CLOSED, S.DRAFT})
 
 
-class InvalidTransition(Exception):
-    """A move the lifecycle does not allow, e.g. accepting a closed case."""
-
-
 def can_move(current: CaseState | str, target: CaseState | str) -> bool:
     return CaseState(target) in TRANSITIONS[CaseState(current)]
-
-
-def move(case: Case, target: CaseState, *, actor: str, at: datetime, note: str = "") -> CaseEvent:
-    """Change the state and return the timeline entry to store with it."""
-    if not can_move(case.state, target):
-        raise InvalidTransition(f"{case.state} -> {target}")
-    event = CaseEvent(case_id=case.id, at=at, actor=actor, from_state=case.state, to_state=target, note=note)
-    case.state = target
-    case.updated_at = at
-    return event

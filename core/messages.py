@@ -88,7 +88,6 @@ class Priority:
     CALLBACK = 100
     URGENT = 50
     NORMAL = 10
-    LOW = 0
 
 
 @dataclass(frozen=True)

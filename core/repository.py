@@ -62,8 +62,3 @@ async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, t
         CaseEvent(case_id=case.id, at=now, actor=actor, from_state=CaseState.DRAFT, to_state=CaseState.SUBMITTED),
     ])
     return case
-
-
-async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
-    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id)
-    return list((await session.execute(stmt)).scalars())

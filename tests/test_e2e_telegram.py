@@ -103,12 +103,16 @@ async def test_bad_input_gets_a_clear_status_and_stores_nothing(fake, gw, header
 
 
 async def test_health_ready_and_metrics(fake, gw):
+    await fake.send_text(CITIZEN, "halo")
+    await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
+    await asyncio.sleep(0.3)  # the sender marks the row sent just after the fake records it
     async with httpx.AsyncClient(base_url=gw.url) as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["database"] is True
         metrics = (await client.get("/metrics")).text
-    assert "siaga_updates_received_total" in metrics
+    assert 'siaga_updates_received_total{channel="telegram"}' in metrics
+    assert 'siaga_outbox_messages{status="sent"} 1.0' in metrics and 'siaga_inbox_events{status="done"} 1.0' in metrics
 
 
 @pytest.fixture

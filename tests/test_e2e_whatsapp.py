@@ -4,14 +4,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core.models import Case, InboxItem
+from core.models import Case, CaseEvent, Conversation, InboxItem, OutboxItem, Task
 from tests.conftest import fresh_database_url
-from tests.e2e_support import OPERATORS, buttons, find, press, wait_text
+from tests.e2e_support import OPERATORS, answer_for, buttons, find, press, report_fire, wait_text
 from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.harness import WA_VERIFY, eventually, gateway
 from tests.images import PDF, noisy_jpeg, phone_jpeg
@@ -143,23 +144,24 @@ async def test_a_big_image_or_a_pdf_as_the_photo_gets_a_clear_answer_and_the_rep
 async def test_the_rating_request_after_the_window_goes_out_as_the_template(fake, wa, wgw):
     ticket = await report_accident(wa)
     card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
-    wa.expire_window(SARI)
-    from tests.harness import eventually as ev
-    async with wgw.deps.sessions() as s:  # the reporter's last message was more than 24 hours ago
-        from core.models import Conversation
-        conv = await s.get(Conversation, f"whatsapp:{SARI}")
-        from datetime import timedelta
-        conv.last_inbound_at = conv.last_inbound_at - timedelta(hours=25)
-        await s.commit()
-    await fake.send_text(OPERATOR, f"/tutup {ticket}", chat_id=OPERATORS)
-    template = await ev(lambda: next((m for m in wa.sent(SARI) if m.get("type") == "template"
-                                      and m["template"]["name"] == "siaga112_penilaian"), None), timeout=40)
-    assert any(o.startswith("rate:") for o in option_ids(template)) and ticket in body(template)
     assert card
+    wa.expire_window(SARI)
+    await age_window(wgw.deps, SARI)
+    await fake.send_text(OPERATOR, f"/tutup {ticket}", chat_id=OPERATORS)
+    template = await eventually(lambda: next((m for m in wa.sent(SARI) if m.get("type") == "template"
+                                              and m["template"]["name"] == "siaga112_penilaian"), None), timeout=40)
+    assert any(o.startswith("rate:") for o in option_ids(template)) and ticket in body(template)
+
+
+async def age_window(deps, who: str) -> None:
+    """Make the person's last message 25 hours old, as the gateway sees it."""
+    async with deps.sessions() as s:
+        conv = await s.get(Conversation, f"whatsapp:{who}")
+        conv.last_inbound_at -= timedelta(hours=25)
+        await s.commit()
 
 
 async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_task(fake, wa, wgw):
-    from tests.e2e_support import report_fire
     crew = "6281200000101"  # Regu Damkar A, also in Damkar's Telegram group
     ticket = await report_fire(fake, phone_jpeg())
     card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
@@ -173,7 +175,6 @@ async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_tas
     group_card = await eventually(lambda: find(fake, -1001000000101, ticket), timeout=40)
     await wait_body(wa, crew, "Diterima. Perkiraan tiba 5 menit")
     late = await press(fake, 3002, group_card, f"tk:eta:{task}:10")  # Regu B in the Telegram group, too late
-    from tests.e2e_support import answer_for
     assert "sudah diterima oleh Regu Damkar A" in await answer_for(fake, late)
 
     arrive = await wait_option(wa, crew, f"tk:arr:{task}")
@@ -187,13 +188,11 @@ async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_tas
     await choose(wa, crew, send, f"tk:send:{task}")
     await wait_text(fake, OPERATORS, "Api sudah padam")
     async with wgw.deps.sessions() as s:
-        from core.models import Task
         row = await s.get(Task, task)
     assert (row.state, row.owner, row.owner_name) == ("done", f"whatsapp:{crew}", "Regu Damkar A")
 
 
 async def test_delivery_reports_are_recorded_on_the_messages(wa, wgw):
-    from core.models import OutboxItem
     wa.send_statuses = True
     await wa.send_text(SARI, "halo")
     await wait_option(wa, SARI, "type:fire")
@@ -213,21 +212,15 @@ async def test_delivery_reports_are_recorded_on_the_messages(wa, wgw):
 
 
 async def _rows(wgw):
-    from core.models import OutboxItem
     async with wgw.deps.sessions() as s:
         return (await s.execute(select(OutboxItem).where(OutboxItem.channel == "whatsapp"))).scalars().all()
 
 
 async def test_with_no_template_the_message_is_marked_undeliverable_on_the_timeline(fake, wa, tmp_path, config):
-    from core.models import CaseEvent, Conversation
-    from datetime import timedelta
     bare = config.model_copy(update={"whatsapp": config.whatsapp.model_copy(update={"templates": {}})})
     async with gateway(fake, await fresh_database_url("sqlite", tmp_path), wa=wa, config=bare) as g:
         ticket = await report_accident(wa)
-        async with g.deps.sessions() as s:
-            conv = await s.get(Conversation, f"whatsapp:{SARI}")
-            conv.last_inbound_at -= timedelta(hours=25)
-            await s.commit()
+        await age_window(g.deps, SARI)
         await fake.send_text(OPERATOR, f"/tutup {ticket}", chat_id=OPERATORS)
 
         async def undeliverable():

@@ -1,5 +1,5 @@
 """Prometheus counters every process exports at /metrics."""
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 UPDATES_RECEIVED = Counter("siaga_updates_received_total", "Webhook updates stored", ["channel"])
 UPDATES_DUPLICATE = Counter("siaga_updates_duplicate_total", "Re-delivered updates acknowledged", ["channel"])
@@ -9,3 +9,5 @@ MESSAGES_SENT = Counter("siaga_messages_sent_total", "Outbound messages delivere
 SEND_RETRIES = Counter("siaga_send_retries_total", "Sends postponed (rate limits, 429, errors)", ["channel", "reason"])
 MESSAGES_DEAD = Counter("siaga_messages_dead_total", "Outbound messages given up", ["channel"])
 WEBHOOK_SECONDS = Histogram("siaga_webhook_seconds", "Time to acknowledge a webhook", ["channel"])
+INBOX_EVENTS = Gauge("siaga_inbox_events", "Inbox events by status (failed ones need a look)", ["status"])
+OUTBOX_MESSAGES = Gauge("siaga_outbox_messages", "Outbound messages by status (dead = given up)", ["status"])
