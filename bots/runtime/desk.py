@@ -1,4 +1,4 @@
-"""Operators' and crews' actions from their group chats: check who may act, apply, then notify everyone.
+"""Operators' and crews' actions (group chats, or 1:1 on WhatsApp): check who may act, apply, notify everyone.
 
 Every handler runs inside the processing transaction with the case row locked, so the first crew member
 to accept wins and two operators cannot both act on one card.
@@ -24,7 +24,7 @@ from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS, Action, parse
 
 
 class Desk:
-    """One event from a group chat, handled in the caller's transaction; returns the messages to send."""
+    """One operator or crew event, handled in the caller's transaction; returns the messages to send."""
 
     def __init__(self, session: AsyncSession, config: Deployment, event: Inbound, now: datetime) -> None:
         self.s, self.config, self.event, self.now = session, config, event, now
