@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from bots.http import error_response
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
 from core import inbox, outbox
@@ -105,12 +106,12 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):
-        return JSONResponse({"ok": False, "error": "bad request"}, status_code=400)
+        return error_response(400, "bad request")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.error("unhandled_error", error=type(exc).__name__)
-        return JSONResponse({"ok": False, "error": "temporarily unavailable"}, status_code=503)
+        return error_response(503, "temporarily unavailable")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz():

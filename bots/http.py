@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
 
 class BodyTooLarge(Exception):
@@ -20,3 +21,8 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def error_response(status: int, reason: str) -> JSONResponse:
+    """The one shape of every refusal: a clear status and a short reason, never a stack trace."""
+    return JSONResponse({"ok": False, "error": reason}, status_code=status)

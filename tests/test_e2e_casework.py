@@ -17,13 +17,11 @@ REGU_A, REGU_B, PSC, PDAM_TEAM = 3001, 3002, 3003, 3006
 
 async def card_of(fake, ticket: str, data: str = "") -> dict:
     """The operators' report card of `ticket` once it shows a button whose data starts with `data`."""
-    def ready():
-        card = find(fake, OPERATORS, ticket)
-        return card if card and any(b.startswith(data) for b in buttons(card)) else None
-    return await eventually(ready, timeout=40)
+    return await task_card(fake, OPERATORS, ticket, data)
 
 
 async def task_card(fake, group: int, ticket: str, data: str) -> dict:
+    """The card of `ticket` in a group once it shows a button whose data starts with `data`."""
     def ready():
         card = find(fake, group, ticket)
         return card if card and any(b.startswith(data) for b in buttons(card)) else None

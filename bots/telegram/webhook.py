@@ -7,9 +7,8 @@ import time
 
 import structlog
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
-from bots.http import BodyTooLarge, read_limited
+from bots.http import BodyTooLarge, error_response, read_limited
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.telegram.parse import conversation_key
@@ -17,10 +16,6 @@ from core import inbox
 
 log = structlog.get_logger()
 router = APIRouter()
-
-
-def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": reason}, status_code=status)
 
 
 async def store_update(deps: Deps, update: dict) -> bool:
@@ -41,26 +36,26 @@ async def telegram_webhook(request: Request):
     deps: Deps = request.app.state.deps
     started = time.perf_counter()
     if "telegram" not in deps.channels:
-        return _error(404, "telegram channel is off")
+        return error_response(404, "telegram channel is off")
     secret = deps.settings.telegram_webhook_secret
     if secret is not None:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
-            return _error(403, "wrong secret token")
+            return error_response(403, "wrong secret token")
     try:
         body = await read_limited(request, deps.settings.max_body_bytes)
     except BodyTooLarge:
-        return _error(413, "body too large")
+        return error_response(413, "body too large")
     try:
         update = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "malformed JSON")
+        return error_response(400, "malformed JSON")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        return _error(400, "not a Telegram update")
+        return error_response(400, "not a Telegram update")
     try:
         await store_update(deps, update)
     except Exception as exc:  # noqa: BLE001 - not stored: let Telegram retry rather than lose it
         log.error("inbox_store_failed", error=type(exc).__name__)
-        return _error(503, "storage unavailable, retry")
+        return error_response(503, "storage unavailable, retry")
     WEBHOOK_SECONDS.labels("telegram").observe(time.perf_counter() - started)
     return {"ok": True}

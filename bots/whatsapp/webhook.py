@@ -8,9 +8,9 @@ import time
 
 import structlog
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
-from bots.http import BodyTooLarge, read_limited
+from bots.http import BodyTooLarge, error_response, read_limited
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.whatsapp.parse import CHANNEL, split
@@ -18,10 +18,6 @@ from core import inbox, outbox
 
 log = structlog.get_logger()
 router = APIRouter()
-
-
-def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": reason}, status_code=status)
 
 
 def signature_ok(body: bytes, header: str, secret: str) -> bool:
@@ -48,28 +44,28 @@ async def receive(request: Request):
     started = time.perf_counter()
     secret = deps.settings.whatsapp_app_secret
     if CHANNEL not in deps.channels or secret is None:
-        return _error(404, "whatsapp channel is off")
+        return error_response(404, "whatsapp channel is off")
     try:
         body = await read_limited(request, deps.settings.max_body_bytes)
     except BodyTooLarge:
-        return _error(413, "body too large")
+        return error_response(413, "body too large")
     if not signature_ok(body, request.headers.get("x-hub-signature-256", ""), secret.get_secret_value()):
-        return _error(403, "bad signature")
+        return error_response(403, "bad signature")
     try:
         notification = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "malformed JSON")
+        return error_response(400, "malformed JSON")
     if not isinstance(notification, dict):
-        return _error(400, "not a WhatsApp notification")
+        return error_response(400, "not a WhatsApp notification")
     try:
         items, statuses = split(notification)
     except (TypeError, AttributeError, KeyError, ValueError):
-        return _error(400, "not a WhatsApp notification")
+        return error_response(400, "not a WhatsApp notification")
     try:
         new = await _store(deps, items, statuses)
     except Exception as exc:  # noqa: BLE001 - not stored: let Meta retry rather than lose it
         log.error("inbox_store_failed", channel=CHANNEL, error=type(exc).__name__)
-        return _error(503, "storage unavailable, retry")
+        return error_response(503, "storage unavailable, retry")
     if new:
         await deps.coord.wake("inbox")
     WEBHOOK_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
