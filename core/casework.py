@@ -26,6 +26,8 @@ class TaskState(StrEnum):
     REFUSED = "refused"
 
 
+STAGE_TIMES = {S.VERIFIED: "verified_at", S.DISPATCHED: "dispatched_at", S.ACCEPTED: "accepted_at",
+               S.ON_SCENE: "on_scene_at", S.RESOLVED: "resolved_at", S.CLOSED: "closed_at"}
 ACTIVE = frozenset({TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.ON_SCENE, TaskState.FINISHING})
 
 
@@ -58,6 +60,9 @@ def record(session: AsyncSession, case: Case, actor: str, at: datetime, note: st
         if not can_move(before, to):
             raise NotAllowed("desk.wrong_state", state=before)
         case.state = to
+        column = STAGE_TIMES.get(CaseState(to))
+        if column and getattr(case, column) is None:  # the first time counts, for the figures
+            setattr(case, column, at)
     case.updated_at = at
     session.add(CaseEvent(case_id=case.id, at=at, actor=actor, from_state=before, to_state=case.state, note=note))
 
@@ -97,14 +102,18 @@ def reject(session: AsyncSession, case: Case, actor: str, reason: str, at: datet
     record(session, case, actor, at, note=f"reason:{reason}", to=S.REJECTED)
 
 
-def mark_duplicate(session: AsyncSession, case: Case, target: Case, actor: str, at: datetime) -> None:
-    """Link the case to an open one: its reporter follows the surviving case from now on."""
+async def mark_duplicate(session: AsyncSession, case: Case, target: Case, actor: str, at: datetime) -> None:
+    """Link the case to an open one: its reporter (and those merged into it) follow the surviving case."""
     if case.state != S.SUBMITTED:
         raise NotAllowed("desk.wrong_state", state=case.state)
     if target.id == case.id or target.state not in OPEN_STATES:
         raise NotAllowed("desk.duplicate_target_closed")
     _claim(case, actor)
+    merged = list((await session.execute(select(Case).where(Case.duplicate_of_id == case.id))).scalars())
+    for earlier in merged:
+        earlier.duplicate_of_id = target.id
     case.duplicate_of_id = target.id
+    target.report_count = (target.report_count or 1) + (case.report_count or 1)
     record(session, case, actor, at, note=f"duplicate_of:{target.ticket}", to=S.DUPLICATE)
     record(session, target, actor, at, note=f"merged:{case.ticket}")
 

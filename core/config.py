@@ -39,6 +39,11 @@ __all__ = [
     "Conversation",
     "Limits",
     "Cases",
+    "Escalation",
+    "Clock",
+    "Roster",
+    "Duplicates",
+    "Digest",
     "Template",
     "WhatsApp",
     "Deployment",
@@ -325,6 +330,8 @@ class Limits(_Model):
 
     max_photo_mb: float = Field(default=10, gt=0)
     max_description_chars: int = Field(default=1000, gt=0)
+    messages_per_minute: int = Field(default=20, gt=0)
+    reports_per_hour: int = Field(default=3, gt=0)
 
 
 class Template(_Model):
@@ -349,6 +356,50 @@ class Cases(_Model):
     low_rating_alert: int = Field(default=2, ge=1, le=5)
 
 
+class Escalation(_Model):
+    """A leader alerted privately when a case is still not accepted `after_minutes` past its deadline."""
+
+    role: NonEmptyStr
+    after_minutes: float = Field(default=0, ge=0)
+
+
+class Clock(_Model):
+    """The handling clock of types with `sla_minutes`: reminders before the deadline, alerts after it."""
+
+    verify_reminder_minutes: float = Field(default=1, gt=0)
+    reping_minutes: float = Field(default=2, gt=0)
+    refresh_minutes: float = Field(default=1, gt=0)
+    escalate: list[Escalation] = [Escalation(role="kabid", after_minutes=0),
+                                  Escalation(role="kepala_dinas", after_minutes=5)]
+
+
+class Roster(_Model):
+    """Shifts checked in and out from chat; a forgotten check-out ends after `shift_max_hours`."""
+
+    shift_max_hours: float = Field(default=26, gt=0)
+    alert_role: NonEmptyStr = "kabid"
+
+
+class Duplicates(_Model):
+    """When a new report probably describes an open case, and how many reports raise its priority."""
+
+    radius_m: float = Field(default=300, gt=0)
+    window_minutes: float = Field(default=60, gt=0)
+    raise_priority_at: int = Field(default=3, ge=2)
+
+
+class Digest(_Model):
+    """The daily figures for leadership and the Bupati's chat, at a local time."""
+
+    time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "07:00"
+    telegram_chat_ids: list[int] = []
+
+    @property
+    def hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.time.split(":")
+        return int(hour), int(minute)
+
+
 class Deployment(_Model):
     """One regency's whole deployment file."""
 
@@ -361,6 +412,10 @@ class Deployment(_Model):
     limits: Limits = Limits()
     cases: Cases = Cases()
     whatsapp: WhatsApp = WhatsApp()
+    clock: Clock = Clock()
+    roster: Roster = Roster()
+    duplicates: Duplicates = Duplicates()
+    digest: Digest = Digest()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:
@@ -402,6 +457,17 @@ class Deployment(_Model):
         agency = self.agency(agency_code)
         return agency is not None and agency.has_member(channel, user_id)
 
+    def leaders(self, role: str) -> list[LeadershipMember]:
+        """The leadership members with this role (kabid, kepala_dinas, bupati…)."""
+        return [leader for leader in self.leadership if leader.role == role]
+
+    def is_leader(self, channel: str, user_id: str | int) -> bool:
+        return any(leader.matches(channel, user_id) for leader in self.leadership)
+
+    def agencies_of(self, channel: str, user_id: str | int) -> list[Agency]:
+        """The agencies this person crews for."""
+        return [agency for agency in self.agencies if agency.has_member(channel, user_id)]
+
     def person_name(self, channel: str, user_id: str | int) -> str | None:
         """The configured name of an operator, leader or crew member, for cards and timelines."""
         people = [*self.operators.members, *self.leadership, *(m for a in self.agencies for m in a.members)]
@@ -425,6 +491,13 @@ class Deployment(_Model):
                              "so nobody receives its tasks")
             if agency.code not in used:
                 notes.append(f"agencies[{i}]: {agency.code!r} is not listed by any incident type")
+        roles = {leader.role for leader in self.leadership}
+        for i, step in enumerate(self.clock.escalate if roles else []):
+            if step.role not in roles:
+                notes.append(f"clock.escalate[{i}].role: no leadership member has role {step.role!r}, "
+                             "so nobody gets this alert")
+        if roles and self.roster.alert_role not in roles:
+            notes.append(f"roster.alert_role: no leadership member has role {self.roster.alert_role!r}")
         return notes
 
 

@@ -75,3 +75,12 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 async def mark_done(session: AsyncSession, item: InboxItem, now: datetime) -> None:
     await session.execute(update(InboxItem).where(InboxItem.id == item.id)
                           .values(status="done", processed_at=now, error=None))
+
+
+async def recent_count(session: AsyncSession, item: InboxItem, seconds: float) -> int:
+    """How many updates this conversation sent in the `seconds` up to and including this one (flood check)."""
+    since = item.received_at - timedelta(seconds=seconds)
+    stmt = select(func.count()).select_from(InboxItem).where(
+        InboxItem.conversation_key == item.conversation_key, InboxItem.channel != "timer",
+        InboxItem.received_at > since, InboxItem.id <= item.id)
+    return (await session.execute(stmt)).scalar_one()

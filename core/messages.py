@@ -88,6 +88,7 @@ class Priority:
     CALLBACK = 100
     URGENT = 50
     NORMAL = 10
+    BACKGROUND = 5  # clock refreshes of cards: never ahead of a real message
 
 
 @dataclass(frozen=True)

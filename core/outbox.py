@@ -44,6 +44,14 @@ async def edit_target(session: AsyncSession, ref: str) -> tuple[str, OutboxItem 
     return ("sent", rows[0]) if rows[0].status == "sent" else ("waiting", None)
 
 
+async def shown_choices(session: AsyncSession, ref: str) -> list[dict] | None:
+    """The buttons of the latest version of a card (its first send or its newest edit), as stored."""
+    payload = (await session.execute(select(OutboxItem.payload).where(
+        or_(OutboxItem.ref == ref, OutboxItem.edit_of == ref), OutboxItem.status != "superseded")
+        .order_by(OutboxItem.id.desc()).limit(1))).scalar_one_or_none()
+    return None if payload is None else list(payload.get("choices") or ())
+
+
 def _claimable(now: datetime):
     return or_(and_(OutboxItem.status == "pending", OutboxItem.not_before <= now),
                and_(OutboxItem.status == "sending", OutboxItem.lease_until < now))

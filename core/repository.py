@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases import CaseState
@@ -39,6 +39,11 @@ async def conversation_for_update(session: AsyncSession, key: str) -> Conversati
 async def recent_cases(session: AsyncSession, reporter_id: int, limit: int = 5) -> list[Case]:
     stmt = (select(Case).where(Case.reporter_id == reporter_id).order_by(Case.id.desc()).limit(limit))
     return list((await session.execute(stmt)).scalars())
+
+
+async def reports_since(session: AsyncSession, reporter_id: int, since: datetime) -> int:
+    stmt = select(func.count()).select_from(Case).where(Case.reporter_id == reporter_id, Case.submitted_at >= since)
+    return (await session.execute(stmt)).scalar_one()
 
 
 async def ticket_taken(session: AsyncSession, ticket: str) -> bool:

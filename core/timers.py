@@ -23,6 +23,16 @@ async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, 
               "fired_at": None}))
 
 
+async def ensure(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
+                 payload: dict) -> None:
+    """Arm the timer unless that (kind, key, version) exists already, fired or not: a step of a clock
+    that several processes may plan must still happen once."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
+                                        status="pending")
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["kind", "key", "version"]))
+
+
 async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> int:
     """Move due timers into the inbox in this transaction, so a crash neither loses nor doubles one."""
     stmt = (select(Timer).where(Timer.status == "pending", Timer.due_at <= now).order_by(Timer.due_at)

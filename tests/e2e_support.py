@@ -89,3 +89,12 @@ async def answer_for(fake, update: dict) -> str:
         return next((a.get("text") or "-" for a in fake.callback_answers() if a["callback_query_id"] == query_id),
                     None)
     return await eventually(found)
+
+
+def card_text(fake, chat_id: int, ticket: str) -> str:
+    """The text of the latest card (a message with buttons, edits applied) about `ticket`, or ""."""
+    for message in reversed(fake.sent(chat_id)):
+        body = message.get("text") or message.get("caption") or ""
+        if ticket in body and buttons(message):
+            return body
+    return ""

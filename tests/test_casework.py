@@ -72,6 +72,6 @@ async def test_only_the_owner_moves_a_task_and_a_duplicate_needs_an_open_target(
         casework.close(s, other, "telegram:1001", utcnow())
         third = await new_case(s, "SMP-00-00-03")
         with pytest.raises(NotAllowed):
-            casework.mark_duplicate(s, third, other, "telegram:1001", utcnow())
-        casework.mark_duplicate(s, third, case, "telegram:1001", utcnow())
+            await casework.mark_duplicate(s, third, other, "telegram:1001", utcnow())
+        await casework.mark_duplicate(s, third, case, "telegram:1001", utcnow())
         assert [c.ticket for c in await casework.followers(s, case)] == ["SMP-00-00-01", "SMP-00-00-03"]

@@ -192,3 +192,14 @@ def test_blocked_reporter_gets_the_phone_number_only(config):
     out = chat.send(text("kebakaran"))
     assert texts(out) == t("id", "report.blocked", number="112")
     assert chat.state["step"] == "idle" and not chat.commands
+
+
+def test_a_burst_of_reports_is_slowed_but_status_still_answers(config):
+    chat = Chat(config, reports_last_hour=config.limits.reports_per_hour)
+    out = chat.send(text("kebakaran lagi"))
+    assert texts(out) == t("id", "flood.reports", count=3, number="112")
+    assert chat.step == "idle" and not chat.state.get("draft")
+    assert chat.send(cmd("start"))[0].text == t("id", "flood.reports", count=3, number="112")
+    assert t("id", "flood.reports", count=3, number="112") not in texts(chat.send(cmd("status")))
+    fresh = Chat(config, reports_last_hour=config.limits.reports_per_hour - 1)
+    assert fresh.send(text("kebakaran"))[-1].choices  # below the limit the type menu comes

@@ -23,8 +23,10 @@ async def card_of(fake, ticket: str, data: str = "") -> dict:
 async def task_card(fake, group: int, ticket: str, data: str) -> dict:
     """The card of `ticket` in a group once it shows a button whose data starts with `data`."""
     def ready():
-        card = find(fake, group, ticket)
-        return card if card and any(b.startswith(data) for b in buttons(card)) else None
+        for card in reversed(fake.sent(group)):  # the card, not a reminder that names the same ticket
+            if ticket in (card.get("text") or card.get("caption") or "") and buttons(card):
+                return card if any(b.startswith(data) for b in buttons(card)) else None
+        return None
     return await eventually(ready, timeout=40)
 
 

@@ -15,3 +15,13 @@ def test_messages_with_buttons_photos_or_refs_are_not_merged():
     out = coalesce([Outbound(A, "q", choices=(Choice("x", "X"),)), Outbound(A, "next"),
                     Outbound(A, "card", ref="card:1"), Outbound(A, "after")])
     assert [m.text for m in out] == ["q", "next", "card", "after"]
+
+
+def test_an_edit_of_a_card_is_never_joined_with_another_message():
+    from core.messages import Address, Outbound
+    from workflows.effects import coalesce
+    ops = Address("telegram", "-100")
+    merged_card = Outbound(to=ops, text="card 2, no buttons left", edit_of="card:2")
+    survivor = Outbound(to=ops, text="card 1", edit_of="card:1")
+    assert coalesce([merged_card, survivor]) == [merged_card, survivor]
+    assert coalesce([Outbound(to=ops, text="note"), survivor]) == [Outbound(to=ops, text="note"), survivor]

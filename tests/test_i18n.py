@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.casework import TaskState
 from core.cases import CaseState
+from core.figures import STAGES
 from core.i18n import LANGUAGES, catalog, pick_language, placeholders, t
 from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS
 
@@ -30,6 +31,8 @@ def used_keys() -> set[str]:
         "reject.{": [f"reject.{r}" for r in REJECT_REASONS],
         "task.{": [f"task.{s.value}" for s in TaskState],
         "timeline.{": [f"timeline.{k}" for k in ("accepted", "on_scene", "done", "refused")],
+        "stage.{": [f"stage.{name}" for name, _, _ in STAGES],
+        "figures.title_{": [f"figures.title_{p}" for p in ("day", "week", "month")],
     }
     expanded = set()
     for key in keys:

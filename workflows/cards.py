@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core import sla
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Choice, GeoPoint, Outbound, Priority
@@ -51,9 +52,25 @@ class CaseView:
     duplicate_of: str | None = None
     callback_requested: bool = False
     tasks: tuple[TaskView, ...] = field(default_factory=tuple)
+    now: datetime | None = None
+    sla_due_at: datetime | None = None
+    accepted_at: datetime | None = None
+    report_count: int = 1
+    history: tuple[int, int] = (0, 0)  # the reporter's earlier reports, and how many were rejected as pranks
+    similar: tuple["Similar", ...] = ()
 
     def task(self, task_id: int) -> TaskView | None:
         return next((x for x in self.tasks if x.id == task_id), None)
+
+
+@dataclass(frozen=True)
+class Similar:
+    """An open case that probably is the same incident: same type, close in place and time."""
+
+    id: int
+    ticket: str
+    metres: int | None
+    minutes: int
 
 
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "web": "Web"}
@@ -91,9 +108,50 @@ def task_line(view: CaseView, task: TaskView, config: Deployment, lang: str) -> 
     return f"• {name}: {status}{when}"
 
 
+def priority_of(view: CaseView, config: Deployment) -> int:
+    """Urgent types, and any incident reported by several people, go to the front of every queue."""
+    pressing = view.urgent or view.report_count >= config.duplicates.raise_priority_at
+    return Priority.URGENT if pressing else Priority.NORMAL
+
+
+def clock_line(view: CaseView, config: Deployment, lang: str) -> str:
+    """Time left until the deadline while nobody has accepted; afterwards whether the target was met."""
+    if view.sla_due_at is None or view.now is None:
+        return ""
+    target = config.incident_type(view.incident_type).sla_minutes
+    if view.accepted_at is not None:
+        took = max(int((view.accepted_at - view.submitted_at).total_seconds() // 60), 0)
+        key = "card.clock_met" if view.accepted_at <= view.sla_due_at else "card.clock_missed"
+        return t(lang, key, minutes=took, target=target)
+    if view.state not in sla.WAITING:
+        return ""
+    left, due = sla.minutes_left(view.now, view.sla_due_at), local_time(config, view.sla_due_at, "%H:%M")
+    if left > 0:
+        return t(lang, "card.clock_left", minutes=left, time=due)
+    return t(lang, "card.clock_late", minutes=-left, time=due)
+
+
+def _intake(view: CaseView, config: Deployment, lang: str) -> list[str]:
+    """What helps judge a new report: how many reported it, the reporter's history, probable duplicates."""
+    lines = []
+    if view.report_count >= config.duplicates.raise_priority_at:
+        lines.append(t(lang, "card.priority_raised", count=view.report_count))
+    elif view.report_count > 1:
+        lines.append(t(lang, "card.reports", count=view.report_count))
+    earlier, pranks = view.history
+    lines.append(t(lang, "card.history", total=earlier, pranks=pranks) if earlier else t(lang, "card.history_new"))
+    for other in view.similar:
+        distance = t(lang, "card.metres", metres=other.metres) if other.metres is not None else t(lang, "card.same_address")
+        lines.append(t(lang, "card.similar", ticket=other.ticket, distance=distance, minutes=other.minutes))
+    return lines
+
+
 def _status(view: CaseView, config: Deployment, lang: str) -> str:
     lines = [t(lang, "card.status", state=t(lang, f"state.{view.state}"), when=local_time(config, view.updated_at,
                                                                                        "%H:%M"))]
+    if clock := clock_line(view, config, lang):
+        lines.append(clock)
+    lines += _intake(view, config, lang)
     if view.operator_name:
         lines.append(t(lang, "card.operator", name=view.operator_name))
     if view.reject_reason:
@@ -133,7 +191,9 @@ def report_buttons(view: CaseView, config: Deployment, menu: str = "") -> tuple[
         return (*(Choice(f"op:to:{view.id}:{a.code}", agency_name(config, a.code, lang))
                   for a in config.agencies if a.code not in busy and a.telegram_chat_id is not None), back)
     if view.state == "submitted":
-        return (_op("verify", view, lang), _op("pick", view, lang), _op("reject", view, lang),
+        merge = tuple(Choice(f"op:dupto:{view.id}:{other.id}", t(lang, "button.op_merge", ticket=other.ticket))
+                      for other in view.similar[:2])
+        return (*merge, _op("verify", view, lang), _op("pick", view, lang), _op("reject", view, lang),
                 _op("duplicate", view, lang), _op("call", view, lang))
     if view.state in ("verified", "dispatched", "accepted", "on_scene"):
         return (_op("pick", view, lang), _op("call", view, lang))
@@ -155,7 +215,7 @@ def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = 
     """The report card as a first send (photo, buttons) or as an edit in place."""
     ops = Address("telegram", str(config.operators.telegram_chat_id))
     buttons = choices if choices is not None else report_buttons(view, config, menu)
-    priority = Priority.URGENT if view.urgent else Priority.NORMAL
+    priority = priority_of(view, config)
     ref = f"card:{view.id}"
     if edit:
         return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2, priority=priority,
@@ -177,6 +237,8 @@ def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
         head = t(lang, "task.support_header", agency=agency_name(config, parent.agency, lang) if parent else "-") + \
             "\n" + head
     lines = [head, task_line(view, task, config, lang)]
+    if handling and task.state == "dispatched" and (clock := clock_line(view, config, lang)):
+        lines.append(clock)
     lines += [task_line(view, x, config, lang) for x in view.tasks if x.support_of == task.id]
     return "\n".join(lines)
 
@@ -210,7 +272,7 @@ def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: b
     if agency is None or agency.telegram_chat_id is None:
         return []  # an agency without a crew group is reached by its members directly
     group = Address("telegram", str(agency.telegram_chat_id))
-    priority = Priority.URGENT if view.urgent else Priority.NORMAL
+    priority = priority_of(view, config)
     text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"
     if edit:
         return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=priority, edit_of=ref,
@@ -233,7 +295,7 @@ def crew_whatsapp_tasks(view: CaseView, task: TaskView, config: Deployment) -> l
             out.append(crew_direct(view, task, config, to))
             if view.latitude is not None:
                 out.append(Outbound(to=to, location=GeoPoint(view.latitude, view.longitude), case_id=view.id,
-                                    priority=Priority.URGENT if view.urgent else Priority.NORMAL))
+                                    priority=priority_of(view, config)))
     return out
 
 
@@ -242,7 +304,7 @@ def crew_direct(view: CaseView, task: TaskView, config: Deployment, to: Address,
     first = task.state == "dispatched" and not menu
     return Outbound(to=to, text=task_text(view, task, config), choices=task_buttons(view, task, config, menu),
                     photo_media_id=view.photo_media_id if first else None, case_id=view.id, template="crew_task",
-                    priority=Priority.URGENT if view.urgent else Priority.NORMAL)
+                    priority=priority_of(view, config))
 
 
 def crew_taken_notices(view: CaseView, task: TaskView, config: Deployment, except_: Address) -> list[Outbound]:

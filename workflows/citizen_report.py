@@ -54,6 +54,9 @@ def step(state: dict, event: Inbound, ctx: Context) -> StepResult:
 # --- steps -------------------------------------------------------------------------------------------
 
 def step_idle(s: dict, event: Inbound, ctx: Context) -> StepResult:
+    if ctx.reports_last_hour >= ctx.config.limits.reports_per_hour:  # a burst of reports is slowed
+        return StepResult({**s, "step": "idle", "draft": None}, [msg(event, t(
+            s["lang"], "flood.reports", count=ctx.reports_last_hour, number=ctx.config.region.emergency_number))])
     s = {**s, "step": "type", "draft": {"started_at": ctx.now.isoformat()}, "reminded": False}
     res = StepResult(s, [msg(event, t(s["lang"], "report.greeting", region=ctx.config.region.name,
                                      number=ctx.config.region.emergency_number))])

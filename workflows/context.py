@@ -21,4 +21,5 @@ class Context:
     now: datetime
     ticket: str = ""
     blocked: bool = False
+    reports_last_hour: int = 0
     cases: tuple[CaseSummary, ...] = field(default_factory=tuple)

@@ -7,13 +7,14 @@ from core.config import Deployment
 from core.messages import Inbound, Kind
 
 OPERATOR_COMMANDS = {"kasus", "tutup", "blokir", "buka_blokir"}
+STAFF_COMMANDS = {"masuk", "keluar", "piket", "statistik"}  # duty roster and figures, for every role
 REJECT_REASONS = ("hoax", "not_emergency", "outside_region", "other")
 REFUSE_REASONS = ("busy", "outside_area", "not_ours")
 
 
 @dataclass(frozen=True)
 class Action:
-    """`scope` is "op" (operators) or "tk" (a crew task); `target` the case or task id."""
+    """`scope` is "op" (operators), "tk" (a crew task) or "staff" (roster, figures); `target` the case or task id."""
 
     scope: str
     name: str
@@ -30,6 +31,8 @@ def parse(event: Inbound) -> Action | None:
         return None
     if event.kind == Kind.COMMAND and event.command in OPERATOR_COMMANDS:
         return Action("op", event.command, 0, event.args)
+    if event.kind == Kind.COMMAND and event.command in STAFF_COMMANDS:
+        return Action("staff", event.command, 0, event.args)
     return None
 
 

@@ -67,7 +67,8 @@ def coalesce(out: list[Outbound]) -> list[Outbound]:
     for message in out:
         prev = merged[-1] if merged else None
         if (prev is not None and prev.to == message.to and message.text and _plain(prev)
-                and not message.answer_callback and not message.ref and message.photo_media_id is None
+                and not message.answer_callback and not message.ref and not message.edit_of
+                and message.photo_media_id is None
                 and message.location is None):
             merged[-1] = replace(message, text=f"{prev.text}\n\n{message.text}",
                                  priority=max(prev.priority, message.priority))
@@ -78,4 +79,4 @@ def coalesce(out: list[Outbound]) -> list[Outbound]:
 
 def _plain(m: Outbound) -> bool:
     return bool(m.text) and not (m.choices or m.request_location or m.remove_keyboard or m.photo_media_id
-                                 or m.location or m.answer_callback or m.ref)
+                                 or m.location or m.answer_callback or m.ref or m.edit_of)

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.runtime.deps import Deps
-from bots.runtime.desk import Desk, case_view, finishing_task, is_crew_member, is_desk_event
+from bots.runtime import clock_events, submission
+from bots.runtime.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
-from workflows import citizen_report, notices, operator_card
+from workflows import citizen_report, notices
 from workflows.context import CaseSummary, Context
 from workflows.effects import CommentRating, RateCase, SetLanguage, StepResult, SubmitCase, coalesce
 
@@ -44,21 +45,25 @@ async def _handle_once(deps: Deps, item_id: int, event: Inbound | None, ticket: 
         if item is None:
             return False
         if event is not None:
-            result = await _run_flow(deps, session, item.conversation_key, event, now, ticket)
+            result = await _run_flow(deps, session, item, event, now, ticket)
             await _save(deps, session, item.conversation_key, event, result, now)
         await inbox.mark_done(session, item, now)
     return True
 
 
-async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime, ticket: str) -> StepResult:
+async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ticket: str) -> StepResult:
+    if event.kind == Kind.TIMER and clock_events.is_clock_event(event):
+        return StepResult({}, await clock_events.handle(session, deps.config, event, now))
     if not event.is_private:
         return StepResult({}, await Desk(session, deps.config, event, now).handle())
-    conv = await repository.conversation_for_update(session, key)
+    conv = await repository.conversation_for_update(session, item.conversation_key)
     if event.kind != Kind.TIMER:
         conv.last_inbound_at = now  # opens WhatsApp's 24-hour window
     if is_desk_event(event, deps.config) or (
             is_crew_member(event, deps.config) and await finishing_task(session, str(event.sender), None)):
         return StepResult(conv.state, await Desk(session, deps.config, event, now).handle())
+    if event.kind != Kind.TIMER and (flooded := await _flooded(deps, session, item, event, conv.state)) is not None:
+        return flooded
     lang = conv.state.get("lang") or deps.config.region.default_language
     reporter = await repository.reporter_for(session, event.sender.channel, event.sender.id, event.sender_name,
                                              lang, now)
@@ -66,6 +71,7 @@ async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime
         reporter.phone = "+" + event.sender.id  # a wa_id is the number; a business-scoped id is not
     cases = await repository.recent_cases(session, reporter.id)
     ctx = Context(config=deps.config, now=now, ticket=ticket, blocked=reporter.blocked,
+                  reports_last_hour=await repository.reports_since(session, reporter.id, now - timedelta(hours=1)),
                   cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases))
     result = citizen_report.step(conv.state, event, ctx)
     for command in result.commands:
@@ -80,13 +86,25 @@ async def _run_flow(deps: Deps, session, key: str, event: Inbound, now: datetime
                 started_at=datetime.fromisoformat(command.started_at), now=now)
             structlog.contextvars.bind_contextvars(ticket=case.ticket)
             log.info("case_submitted", incident_type=case.incident_type, urgent=case.urgent)
-            result.out += operator_card.on_submitted(await case_view(session, case, deps.config), deps.config)
+            result.out += await submission.on_submitted(session, deps.config, case, now)
         elif isinstance(command, SetLanguage):
             reporter.language = command.language
         elif isinstance(command, (RateCase, CommentRating)):
             await _rating(deps, session, reporter, command, result, now)
     conv.state, conv.version, conv.updated_at = result.state, conv.version + 1, now
     return result
+
+
+async def _flooded(deps: Deps, session, item, event: Inbound, state: dict) -> StepResult | None:
+    """A burst of messages from one citizen: answer once, then let the rest pass unprocessed until it calms."""
+    limit = deps.config.limits.messages_per_minute
+    count = await inbox.recent_count(session, item, 60)
+    if count <= limit:
+        return None
+    log.info("flood_limited", count=count)
+    lang = state.get("lang") or deps.config.region.default_language
+    out = [Outbound(to=event.chat, text=t(lang, "flood.messages", number=deps.config.region.emergency_number))]
+    return StepResult(state, out if count == limit + 1 else [])
 
 
 async def _rating(deps: Deps, session, reporter, command, result: StepResult, now: datetime) -> None:

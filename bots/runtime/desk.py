@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import casework
+from bots.runtime.staff import StaffCommands
+from core import casework, same_incident, sla
 from core.casework import NotAllowed, TaskState
 from core.cases import CaseState
 from core.config import Deployment
@@ -20,10 +21,10 @@ from core.models import Case, CaseEvent, Reporter, Task
 from core.tickets import normalize_ticket
 from workflows import cards, notices, timeline
 from workflows.cards import CaseView, TaskView
-from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS, Action, parse, refusal
+from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS, STAFF_COMMANDS, Action, parse, refusal
 
 
-class Desk:
+class Desk(StaffCommands):
     """One operator or crew event, handled in the caller's transaction; returns the messages to send."""
 
     def __init__(self, session: AsyncSession, config: Deployment, event: Inbound, now: datetime) -> None:
@@ -41,6 +42,8 @@ class Desk:
                 await self.on_message()
             elif action.scope == "op":
                 await self.on_operator(action)
+            elif action.scope == "staff":
+                await getattr(self, f"staff_{action.name}")(action.arg)
             else:
                 await self.on_crew(action)
             await savepoint.commit()
@@ -91,6 +94,9 @@ class Desk:
     async def _dispatch(self, case: Case, agencies: list[str]) -> None:
         first = case.state == CaseState.SUBMITTED
         tasks = await casework.verify(self.s, case, self.actor, agencies, self.now)
+        if case.sla_due_at is not None and sla.waiting(case.state):
+            for task in tasks:
+                await sla.arm(self.s, case.id, sla.reping(self.config, self.now, task.id))
         view = await self.view(case)
         self.out.append(cards.card_message(view, self.config, edit=True))
         for task in tasks:
@@ -131,7 +137,7 @@ class Desk:
         target = await casework.load_case(self.s, int(target_id)) if target_id.isdigit() else None
         if target is None:
             raise NotAllowed("desk.unknown_case")
-        casework.mark_duplicate(self.s, case, target, self.actor, self.now)
+        await casework.mark_duplicate(self.s, case, target, self.actor, self.now)
         self.out.append(cards.card_message(await self.view(case), self.config, edit=True))
         self.out.append(cards.card_message(await self.view(target), self.config, edit=True))
         self.out.append(notices.reporter_update(case.chat, case.language, "notice.duplicate", self.config,
@@ -352,7 +358,7 @@ class Desk:
             self.out.append(notices.rating_request(c.chat, c.language, c.id, c.ticket))
 
     async def view(self, case: Case) -> CaseView:
-        return await case_view(self.s, case, self.config)
+        return await case_view(self.s, case, self.config, self.now)
 
     async def actor_names(self, case: Case) -> dict[str, str]:
         reporter = await self.s.get(Reporter, case.reporter_id)
@@ -364,9 +370,14 @@ class Desk:
         return names
 
 
-async def case_view(session: AsyncSession, case: Case, config: Deployment) -> CaseView:
+async def case_view(session: AsyncSession, case: Case, config: Deployment, now: datetime | None = None) -> CaseView:
     """Read the case, its reporter and tasks into the snapshot the cards are rendered from."""
     await session.flush()
+    similar = ()
+    if case.state == CaseState.SUBMITTED:
+        similar = tuple(cards.Similar(c.id, c.ticket, metres, max(int((case.submitted_at - c.submitted_at)
+                                                                     .total_seconds() // 60), 0))
+                        for c, metres in await same_incident.probable_duplicates(session, case, config))
     reporter = await session.get(Reporter, case.reporter_id)
     tasks = await casework.tasks_of(session, case.id)
     duplicate_of = (await session.get(Case, case.duplicate_of_id)).ticket if case.duplicate_of_id else None
@@ -381,7 +392,10 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment) -> Ca
         reject_reason=case.reject_reason, duplicate_of=duplicate_of, callback_requested=case.callback_requested,
         tasks=tuple(TaskView(x.id, x.agency, x.state, x.owner_name, x.eta_minutes, x.support_of_id,
                              x.refuse_reason, x.note, x.done_at or x.on_scene_at or x.accepted_at or x.created_at)
-                    for x in tasks))
+                    for x in tasks),
+        now=now or case.updated_at, sla_due_at=case.sla_due_at, accepted_at=case.accepted_at,
+        report_count=case.report_count or 1, similar=similar,
+        history=await same_incident.reporter_history(session, case.reporter_id, case.id))
 
 
 async def finishing_task(session: AsyncSession, actor: str, agency: str | None) -> Task | None:
@@ -393,7 +407,12 @@ async def finishing_task(session: AsyncSession, actor: str, agency: str | None) 
 
 
 def is_desk_event(event: Inbound, config: Deployment) -> bool:
-    """A private-chat event for the desk rather than the citizen flow: a task or operator button."""
+    """A private-chat event for the desk rather than the citizen flow: a task or operator button, or a
+    roster or figures command from staff or leadership."""
+    if event.kind == Kind.COMMAND and event.command in STAFF_COMMANDS:
+        channel, who = event.sender.channel, event.sender.id
+        return (config.is_operator(channel, who) or config.is_leader(channel, who)
+                or bool(config.agencies_of(channel, who)))
     return event.kind == Kind.CHOICE and event.choice.split(":")[0] in ("tk", "op")
 
 

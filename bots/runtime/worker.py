@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import structlog
 
+from bots.runtime import clock_events
 from bots.runtime.deps import Deps
 from bots.runtime.processor import Processor
 from bots.runtime.sender import Sender
@@ -20,8 +22,12 @@ class Worker:
         self.processor = Processor(deps, concurrency=1 if sqlite else 8)
         self.sender = Sender(deps)
         self.poll = poll
+        self._calendar_checked: float | None = None
 
     async def fire_timers(self) -> int:
+        if self._calendar_checked is None or time.monotonic() - self._calendar_checked > 600:
+            await self.plan_calendar()  # at start, and again now and then in case a digest row went missing
+            self._calendar_checked = time.monotonic()
         async with self.deps.sessions() as session, session.begin():
             fired = await timers.fire_due(session, self.deps.clock.now())
         if fired:
@@ -37,6 +43,11 @@ class Worker:
     async def tick(self) -> int:
         """One pass of everything; tests call this directly with a fake clock."""
         return await self.fire_timers() + await self.process() + await self.sender.run_once()
+
+    async def plan_calendar(self) -> None:
+        """Make sure the next daily digest is planned (once, whichever process gets there first)."""
+        async with self.deps.sessions() as session, session.begin():
+            await clock_events.arm_digest(session, self.deps.config, self.deps.clock.now())
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(self._loop(stop, "inbox", self.process),

@@ -1,0 +1,53 @@
+"""Reports that probably describe one incident: same type, close in place and time, case still open."""
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases import OPEN_STATES
+from core.config import Deployment
+from core.models import Case
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine): accurate to metres at the scale of a regency."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _same_address(a: str | None, b: str | None) -> bool:
+    norm = lambda s: " ".join((s or "").lower().replace(",", " ").replace(".", " ").split())  # noqa: E731
+    return bool(norm(a)) and norm(a) == norm(b)
+
+
+async def probable_duplicates(session: AsyncSession, case: Case, config: Deployment) -> list[tuple[Case, int | None]]:
+    """Earlier open cases of the same type within the configured distance and time, nearest first,
+    with the distance in metres (None when matched on the typed address)."""
+    rule = config.duplicates
+    since = case.submitted_at - timedelta(minutes=rule.window_minutes)
+    stmt = select(Case).where(Case.id < case.id, Case.incident_type == case.incident_type,
+                              Case.submitted_at >= since, Case.state.in_([s.value for s in OPEN_STATES]))
+    found = []
+    for other in (await session.execute(stmt.order_by(Case.id.desc()).limit(50))).scalars():
+        if None not in (case.latitude, other.latitude):
+            metres = distance_m(case.latitude, case.longitude, other.latitude, other.longitude)
+            if metres <= rule.radius_m:
+                found.append((other, int(round(metres))))
+        elif _same_address(case.address_text, other.address_text):
+            found.append((other, None))
+    return sorted(found, key=lambda pair: (pair[1] is None, pair[1] or 0))
+
+
+async def reporter_history(session: AsyncSession, reporter_id: int, before_case_id: int) -> tuple[int, int]:
+    """(earlier reports, of which rejected as pranks) for the card."""
+    stmt = select(func.count(), func.count().filter(Case.reject_reason == "hoax")).where(
+        Case.reporter_id == reporter_id, Case.id < before_case_id)
+    total, pranks = (await session.execute(stmt)).one()
+    return int(total), int(pranks or 0)
