@@ -7,12 +7,11 @@ from datetime import timedelta
 from core.clock import FakeClock
 from core.i18n import t
 from tests.conftest import fresh_database_url
-from tests.e2e_support import CITIZEN, OPERATORS, texts, wait_text
+from tests.e2e_support import CITIZEN, OPERATORS, report_fire, texts, wait_text
 from tests.harness import eventually, gateway
+from tests.images import phone_jpeg
 from tests.test_e2e_casework import DAMKAR, OPERATOR, REGU_A, card_of
 from tests.test_figures import populate
-from tests.e2e_support import report_fire
-from tests.images import phone_jpeg
 from workflows import figures_text
 
 BUPATI_OFFICE = -1001000009999

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e_support import CITIZEN, OPERATORS, buttons, card_text, last_with_button, press, report_fire, texts, wait_text
+from core.models import Case
+from tests.e2e_support import (CITIZEN, OPERATORS, buttons, card_text, last_with_button, press, report_fire, texts,
+                                wait_text)
 from tests.harness import eventually
 from tests.images import phone_jpeg
 from tests.test_e2e_casework import DAMKAR, OPERATOR, REGU_A, card_of, case_id_of, load, task_card, task_id_of
-from core.models import Case
 
 
 async def report_nearby(fake, user: int, lat: float, lon: float) -> str:
