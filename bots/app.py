@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -17,6 +18,10 @@ from bots.runtime.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
 from core import inbox, outbox
 from bots.runtime.worker import Worker
 from bots.telegram import webhook as telegram_webhook
+from bots.web import chat, dashboard, open311, public
+from bots.web.chat_channel import WebChatChannel
+from bots.web.auth import SignedOut, to_login
+from bots.web.pages import STATIC
 from bots.whatsapp import webhook as whatsapp_webhook
 from core.clock import Clock, SystemClock
 from core.config import Deployment, load_config
@@ -37,6 +42,7 @@ def build_deps(settings: Settings, config: Deployment | None = None, clock: Cloc
         coord = LocalCoordinator()
     deps = Deps(settings=settings, config=config or load_config(settings.siaga_config), engine=engine,
                 sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock())
+    deps.channels["web"] = WebChatChannel()  # always on: the way to try Siaga112 without a bot token
     if settings.telegram_bot_token is not None:
         from bots.telegram.client import TelegramChannel
         deps.channels["telegram"] = TelegramChannel(settings.telegram_bot_token.get_secret_value(),
@@ -98,15 +104,24 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
         await finish(stop, tasks)
         await stop_deps(deps)
 
-    app = FastAPI(title="Siaga112", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Siaga112", version="0.5.0", lifespan=lifespan,
                   description="Chat-based emergency reporting gateway for Call Center 112.")
     app.state.deps = deps
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
+    app.include_router(open311.router)
+    app.include_router(public.router)
+    app.include_router(dashboard.router)
+    app.include_router(chat.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError):
         return error_response(400, "bad request")
+
+    @app.exception_handler(SignedOut)
+    async def _signed_out(request: Request, exc: SignedOut):
+        return to_login() if exc.page else error_response(401, "sign in first")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -1,8 +1,9 @@
 """Time as a port, so tests can move it forward instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -26,3 +27,12 @@ class FakeClock:
     def advance(self, **delta: float) -> datetime:
         self._offset += timedelta(**delta)
         return self.now()
+
+
+def next_local_time(zone: str, now: datetime, hhmm: str) -> datetime:
+    """The next wall-clock time `hhmm` in `zone` strictly after `now` (daily jobs: digest, retention)."""
+    tz = ZoneInfo(zone)
+    at = time(*map(int, hhmm.split(":")))
+    local = now.astimezone(tz)
+    due = datetime.combine(local.date(), at, tz)
+    return due if due > now else datetime.combine(local.date() + timedelta(days=1), at, tz)

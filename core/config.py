@@ -44,6 +44,7 @@ __all__ = [
     "Roster",
     "Duplicates",
     "Digest",
+    "Privacy",
     "Template",
     "WhatsApp",
     "Deployment",
@@ -400,6 +401,13 @@ class Digest(_Model):
         return int(hour), int(minute)
 
 
+class Privacy(_Model):
+    """How long reporters' personal data outlives the case (UU No. 27/2022): then only figures remain."""
+
+    retention_days: int = Field(default=90, gt=0)
+    sweep_time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "03:00"
+
+
 class Deployment(_Model):
     """One regency's whole deployment file."""
 
@@ -416,6 +424,7 @@ class Deployment(_Model):
     roster: Roster = Roster()
     duplicates: Duplicates = Duplicates()
     digest: Digest = Digest()
+    privacy: Privacy = Privacy()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:

@@ -84,3 +84,8 @@ async def recent_count(session: AsyncSession, item: InboxItem, seconds: float) -
         InboxItem.conversation_key == item.conversation_key, InboxItem.channel != "timer",
         InboxItem.received_at > since, InboxItem.id <= item.id)
     return (await session.execute(stmt)).scalar_one()
+
+
+async def id_of(session: AsyncSession, channel: str, external_id: str) -> int:
+    return (await session.execute(select(InboxItem.id).where(InboxItem.channel == channel,
+                                                             InboxItem.external_id == external_id))).scalar_one()

@@ -38,3 +38,33 @@ def test_web_refuses_to_start_on_a_bad_file_or_setting(tmp_path):
     assert result.returncode == 2 and "DATABASE_URL" in result.stderr and result.stderr.strip().count("\n") == 0
     result = run("worker", TELEGRAM_WEBHOOK_SECRET="has spaces")
     assert result.returncode == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.stderr
+
+
+def test_dashboard_accounts_are_added_listed_and_disabled(tmp_path):
+    db = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"}
+    assert run("migrate", **db).returncode == 0
+
+    def add(*args: str, password: str = "correct-horse-battery") -> subprocess.CompletedProcess:
+        return subprocess.run([SIAGA, "account", "add", *args, "--password-stdin"], cwd=ROOT, input=password + "\n",
+                              env={**os.environ, **db}, capture_output=True, text=True, timeout=60)
+    assert add("op1", "--role", "operator", "--name", "Operator Satu").stdout.strip() == \
+        "account op1: operator, may act on cases"
+    assert add("bupati", "--role", "leader").stdout.strip() == "account bupati: leader, read only"
+    short = add("op2", "--role", "operator", password="short")
+    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    assert add("op1", "--role", "operator").returncode == 1  # exists already
+    listing = run("account", "list", **db).stdout
+    assert "op1\toperator\tact\tactive\tOperator Satu" in listing and "bupati\tleader\tread\tactive" in listing
+    assert "correct-horse" not in listing
+    assert run("account", "disable", "bupati", **db).returncode == 0
+    assert "bupati\tleader\tread\tdisabled" in run("account", "list", **db).stdout
+
+
+def test_privacy_commands_answer_for_unknown_reporters_and_sweep(tmp_path):
+    db = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"}
+    assert run("migrate", **db).returncode == 0
+    missing = run("privacy", "export", "whatsapp", "+6281234567890", **db)
+    assert missing.returncode == 1 and missing.stderr.strip() == "siaga: no reporter whatsapp:+6281234567890"
+    assert run("privacy", "erase", "telegram", "5001", **db).returncode == 1
+    swept = run("privacy", "sweep", **db)
+    assert swept.returncode == 0 and '"cases": 0' in swept.stdout

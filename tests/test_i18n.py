@@ -17,7 +17,8 @@ KEY = re.compile(r"""\bt\(\s*[\w.\[\]"']+,\s*f?["']([a-z_]+\.[a-z_{}.]+)["']""")
 def used_keys() -> set[str]:
     """Keys named literally in the code; f-string keys are expanded from their known families."""
     keys = set()
-    for path in [*ROOT.glob("workflows/*.py"), *ROOT.glob("bots/**/*.py"), *ROOT.glob("core/*.py")]:
+    for path in [*ROOT.glob("workflows/*.py"), *ROOT.glob("bots/**/*.py"), *ROOT.glob("core/*.py"),
+                 *ROOT.glob("bots/web/templates/*.html")]:
         keys |= set(KEY.findall(path.read_text()))
     families = {
         "state.{": [f"state.{s.value}" for s in CaseState],
@@ -32,6 +33,7 @@ def used_keys() -> set[str]:
         "task.{": [f"task.{s.value}" for s in TaskState],
         "timeline.{": [f"timeline.{k}" for k in ("accepted", "on_scene", "done", "refused")],
         "stage.{": [f"stage.{name}" for name, _, _ in STAGES],
+        "web.period_": [f"web.period_{p}" for p in ("day", "week", "month")],
         "figures.title_{": [f"figures.title_{p}" for p in ("day", "week", "month")],
     }
     expanded = set()

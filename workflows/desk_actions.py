@@ -39,6 +39,8 @@ def parse(event: Inbound) -> Action | None:
 def refusal(action: Action, event: Inbound, config: Deployment, task_agency: str | None) -> str | None:
     """The catalog key explaining why this sender may not do this, or None when they may."""
     channel, who = event.sender.channel, event.sender.id
+    if channel == "dashboard":  # written only by the signed-in web layer, which checked the account may act
+        return None if action.scope == "op" else "desk.not_operator"
     if action.scope == "op":
         return None if config.is_operator(channel, who) else "desk.not_operator"
     if task_agency is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.clock import next_local_time
 from core.config import Deployment
 from core.figures import STAGES, Figures
 from core.i18n import t
@@ -29,11 +30,7 @@ def period_window(config: Deployment, word: str, now: datetime) -> tuple[str, da
 
 def next_digest_at(config: Deployment, now: datetime) -> datetime:
     """The next configured local time (07:00 by default) strictly after `now`."""
-    tz = ZoneInfo(config.region.timezone)
-    hour, minute = config.digest.hour_minute
-    local = now.astimezone(tz)
-    due = datetime.combine(local.date(), time(hour, minute), tz)
-    return due if due > now else datetime.combine(local.date() + timedelta(days=1), time(hour, minute), tz)
+    return next_local_time(config.region.timezone, now, config.digest.time)
 
 
 def _duration(seconds: float | None, lang: str) -> str:

@@ -9,23 +9,26 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.runtime.desk import case_view
-from core import casework, figures, outbox, roster, sla, timers
+from core import casework, figures, outbox, retention, roster, sla, timers
+from core.clock import next_local_time
 from core.casework import TaskState
 from core.config import Deployment
 from core.messages import Address, Choice, Inbound, Outbound, Priority
 from core.models import Case, CaseEvent, Task
 from workflows import cards, clock_notices, figures_text
 
-DIGEST_KEY = "system:digest"
+DIGEST_KEY, RETENTION_KEY = "system:digest", "system:retention"
+log = structlog.get_logger()
 MAX_TICKS = 120
 
 
 def is_clock_event(event: Inbound) -> bool:
-    return event.timer.startswith("sla.") or event.timer == "digest"
+    return event.timer.startswith("sla.") or event.timer in ("digest", "retention")
 
 
 async def arm_digest(session: AsyncSession, config: Deployment, now: datetime) -> None:
@@ -35,9 +38,21 @@ async def arm_digest(session: AsyncSession, config: Deployment, now: datetime) -
                         payload={})
 
 
+async def arm_retention(session: AsyncSession, config: Deployment, now: datetime) -> None:
+    """Plan the next nightly pass of the retention job (03:00 local by default)."""
+    due = next_local_time(config.region.timezone, now, config.privacy.sweep_time)
+    await timers.ensure(session, kind="retention", key=RETENTION_KEY, version=int(due.strftime("%Y%m%d")),
+                        due_at=due, payload={})
+
+
 async def handle(session: AsyncSession, config: Deployment, event: Inbound, now: datetime) -> list[Outbound]:
     if event.timer == "digest":
         return await digest(session, config, now)
+    if event.timer == "retention":
+        await arm_retention(session, config, now + timedelta(minutes=1))
+        swept = await retention.sweep(session, now, config.privacy.retention_days)
+        log.info("retention_sweep", **vars(swept))
+        return []
     case = await casework.load_case(session, int(event.chat.id))
     if case is None or case.sla_due_at is None:
         return []

@@ -381,7 +381,8 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment, now: 
     reporter = await session.get(Reporter, case.reporter_id)
     tasks = await casework.tasks_of(session, case.id)
     duplicate_of = (await session.get(Case, case.duplicate_of_id)).ticket if case.duplicate_of_id else None
-    operator = config.person_name(*case.operator.split(":", 1)) if case.operator else None
+    operator = (config.person_name(*case.operator.split(":", 1)) or case.operator.split(":", 1)[1]) \
+        if case.operator else None
     contact = reporter.phone or t(config.region.default_language, "card.contact_chat",
                                   channel=cards.CHANNEL_NAMES.get(reporter.channel, reporter.channel))
     return CaseView(

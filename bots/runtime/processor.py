@@ -8,6 +8,7 @@ import structlog
 from bots.runtime import conversations
 from bots.runtime.deps import Deps
 from bots.runtime.media import attach_media
+from bots.web import desk_events
 from bots.runtime.metrics import EVENTS_FAILED, EVENTS_PROCESSED
 from core import inbox
 from core.messages import Kind
@@ -57,10 +58,13 @@ class Processor:
         try:
             if item.channel == "timer":
                 event = conversations.timer_event(item.payload)
+            elif item.channel == desk_events.CHANNEL:
+                event = desk_events.parse(item.payload)
             else:
                 channel = self.deps.channels[item.channel]
                 event = channel.parse(item.payload)
-                if event is not None and event.media is not None and event.kind in (Kind.PHOTO, Kind.DOCUMENT):
+                if event is not None and event.media is not None and event.kind in (Kind.PHOTO, Kind.DOCUMENT) \
+                        and event.media.media_id is None and event.media.problem is None:  # web chat: checked at upload
                     event = await attach_media(self.deps, channel, event)
             await conversations.handle(self.deps, item.id, event)
             EVENTS_PROCESSED.labels(item.channel).inc()

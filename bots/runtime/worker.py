@@ -45,9 +45,10 @@ class Worker:
         return await self.fire_timers() + await self.process() + await self.sender.run_once()
 
     async def plan_calendar(self) -> None:
-        """Make sure the next daily digest is planned (once, whichever process gets there first)."""
+        """Make sure the next daily digest and retention pass are planned (once, whichever process gets there first)."""
         async with self.deps.sessions() as session, session.begin():
             await clock_events.arm_digest(session, self.deps.config, self.deps.clock.now())
+            await clock_events.arm_retention(session, self.deps.config, self.deps.clock.now())
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(self._loop(stop, "inbox", self.process),

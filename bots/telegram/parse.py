@@ -8,25 +8,33 @@ from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
 CHANNEL = "telegram"
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def conversation_key(update: dict) -> str:
     """The chat an update belongs to, so its updates are processed one at a time and in order."""
     for field in ("message", "edited_message"):
         if isinstance(update.get(field), dict):
-            return f"{CHANNEL}:{update[field].get('chat', {}).get('id')}"
+            return f"{CHANNEL}:{_dict(update[field].get('chat')).get('id')}"
     cq = update.get("callback_query")
     if isinstance(cq, dict):
-        chat = (cq.get("message") or {}).get("chat") or cq.get("from") or {}
+        chat = _dict(_dict(cq.get("message")).get("chat")) or _dict(cq.get("from"))
         return f"{CHANNEL}:{chat.get('id')}"
     return f"{CHANNEL}:other"
 
 
 def parse(data: dict) -> Inbound | None:
-    """Return the event, or None for updates we do not act on (edits, joins, channel posts…)."""
-    update = Update.de_json(data, None)
-    if update.callback_query is not None:
-        return _callback(update)
-    if update.message is not None and update.message.from_user is not None:
-        return _message(update.message)
+    """Return the event, or None for updates we do not act on (edits, joins, channel posts…) and for
+    malformed ones, which no real Bot API sends: they are acknowledged and change nothing."""
+    try:
+        update = Update.de_json(data, None)
+        if update.callback_query is not None:
+            return _callback(update)
+        if update.message is not None and update.message.from_user is not None:
+            return _message(update.message)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+        return None
     return None
 
 

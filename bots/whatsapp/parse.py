@@ -17,31 +17,50 @@ class Item:
     payload: dict
 
 
+def _dicts(value) -> list[dict]:
+    """The dicts of a list; anything else in an odd notification is skipped."""
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def identity(contact: dict, message: dict) -> str | None:
     """The sender: wa_id when present, else the business-scoped user id (a user may show no phone number)."""
-    return (message.get("from") or contact.get("wa_id") or message.get("from_user_id") or contact.get("user_id")
-            or None)
+    who = (message.get("from") or contact.get("wa_id") or message.get("from_user_id") or contact.get("user_id")
+           or None)
+    return str(who)[:64] if isinstance(who, (str, int)) and not isinstance(who, bool) else None
 
 
 def split(notification: dict) -> tuple[list[Item], list[dict]]:
     """Messages as inbox items, and delivery statuses (sent/delivered/read/failed) as they came."""
     items, statuses = [], []
-    for entry in notification.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
-            contacts = value.get("contacts") or [{}]
-            for i, message in enumerate(value.get("messages") or []):
+    for entry in _dicts(notification.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = _dict(change.get("value"))
+            contacts = _dicts(value.get("contacts")) or [{}]
+            for i, message in enumerate(_dicts(value.get("messages"))):
                 contact = contacts[i] if i < len(contacts) else contacts[0]
-                who = identity(contact, message)
-                if who and message.get("id"):
-                    items.append(Item(message["id"], f"{CHANNEL}:{who}", {"contact": contact, "message": message}))
-            statuses += [s for s in value.get("statuses") or [] if isinstance(s, dict) and s.get("id")]
+                who, message_id = identity(contact, message), message.get("id")
+                if who and isinstance(message_id, str) and message_id:
+                    items.append(Item(message_id[:128], f"{CHANNEL}:{who}", {"contact": contact, "message": message}))
+            statuses += [s for s in _dicts(value.get("statuses")) if s.get("id")]
     return items, statuses
 
 
 def parse(payload: dict) -> Inbound | None:
-    """One stored message → event; None for kinds we do not act on (reactions, system messages)."""
-    contact, m = payload.get("contact") or {}, payload.get("message") or {}
+    """One stored message → event; None for kinds we do not act on (reactions, system messages) and for
+    malformed ones, which Meta does not send: they are acknowledged and change nothing."""
+    try:
+        return _parse(_dict(payload.get("contact")), _dict(payload.get("message")))
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError):
+        return None
+
+
+def _parse(contact: dict, m: dict) -> Inbound | None:
+    if identity(contact, m) is None:
+        return None
     who = Address(CHANNEL, identity(contact, m))
     base = dict(chat=who, sender=who, sender_name=(contact.get("profile") or {}).get("name", ""), is_private=True)
     kind = m.get("type")

@@ -1,0 +1,120 @@
+"""The citizens' web chat: the same conversation as on Telegram and WhatsApp, in a browser.
+
+The chat is a random id in a cookie; what the citizen does is stored in the inbox like a webhook update,
+and the page polls for the messages the worker has "sent" to it.
+"""
+from __future__ import annotations
+
+import json
+import math
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from bots.http import BodyTooLarge, error_response, read_limited
+from bots.runtime.media import store_photo
+from bots.web.pages import language, render
+from core import inbox
+from core.models import OutboxItem
+from core.photos import Photo, inspect_photo
+
+router = APIRouter(prefix="/chat", tags=["web chat"])
+COOKIE = "siaga_chat"
+MAX_TEXT = 2000
+
+
+def _chat_id(request: Request) -> str | None:
+    value = request.cookies.get(COOKIE) or ""
+    return value if 20 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum() else None
+
+
+@router.get("", include_in_schema=False)
+async def page(request: Request):
+    chat = _chat_id(request) or secrets.token_urlsafe(24)
+    response = render(request, "chat.html")
+    response.set_cookie(COOKIE, chat, httponly=True, samesite="lax", max_age=180 * 86400)
+    return response
+
+
+async def _store(request: Request, chat: str, client_id: str, payload: dict) -> None:
+    deps = request.app.state.deps
+    async with deps.sessions() as session, session.begin():
+        await inbox.store(session, channel="web", external_id=f"{chat}:{client_id}"[:128],
+                          conversation_key=f"web:{chat}", payload={"chat": chat, **payload}, now=deps.clock.now())
+    await deps.coord.wake("inbox")
+
+
+def _client_id(value) -> str | None:
+    text = str(value or "")
+    return text if 1 <= len(text) <= 40 and text.replace("-", "").isalnum() else None
+
+
+@router.post("/api/send")
+async def send(request: Request):
+    """One thing the citizen did: {id, kind: text|choice|location, text | choice | lat+lon, lang}.
+    The same `id` again is acknowledged and has no second effect."""
+    chat = _chat_id(request)
+    if chat is None:
+        return error_response(403, "open /chat first")
+    try:
+        data = json.loads(await read_limited(request, 16_384))
+    except BodyTooLarge:
+        return error_response(413, "too large")
+    except ValueError:
+        return error_response(400, "malformed JSON")
+    if not isinstance(data, dict) or (client_id := _client_id(data.get("id"))) is None:
+        return error_response(400, "an id of 1-40 letters, digits or - is required")
+    kind, lang = data.get("kind"), str(data.get("lang") or "")[:8]
+    if kind == "text" and isinstance(data.get("text"), str) and data["text"].strip():
+        payload = {"kind": "text", "text": data["text"][:MAX_TEXT]}
+    elif kind == "choice" and isinstance(data.get("choice"), str) and 0 < len(data["choice"]) <= 64:
+        payload = {"kind": "choice", "choice": data["choice"]}
+    elif kind == "location" and all(isinstance(data.get(k), (int, float)) and math.isfinite(data[k])
+                                    for k in ("lat", "lon")) and abs(data["lat"]) <= 90 and abs(data["lon"]) <= 180:
+        payload = {"kind": "location", "lat": float(data["lat"]), "lon": float(data["lon"])}
+    else:
+        return error_response(400, "kind must be text, choice or location with its value")
+    await _store(request, chat, client_id, {**payload, "lang": lang})
+    return {"ok": True}
+
+
+@router.post("/api/photo")
+async def photo(request: Request, id: str = ""):
+    """The photo's bytes as the body; checked and stored now, so the conversation only sees the outcome."""
+    deps = request.app.state.deps
+    chat, client_id = _chat_id(request), _client_id(id)
+    if chat is None or client_id is None:
+        return error_response(400 if chat else 403, "open /chat first and give ?id=")
+    limit = int(deps.config.limits.max_photo_mb * 1024 * 1024)
+    try:
+        checked = inspect_photo(await read_limited(request, limit), max_bytes=limit)
+    except BodyTooLarge:
+        checked = None  # refused before it was read whole; the chat still says why
+    if isinstance(checked, Photo):
+        payload = {"kind": "photo", "media_id": await store_photo(deps, checked)}
+    else:
+        payload = {"kind": "photo", "problem": "too_large" if checked is None else checked.reason}
+    await _store(request, chat, client_id, {**payload, "lang": request.query_params.get("lang", "")[:8]})
+    return error_response(413, "too large") if checked is None else {"ok": True}
+
+
+@router.get("/api/messages")
+async def messages(request: Request, after: int = 0):
+    """What the bot said to this chat since message `after`, oldest first."""
+    chat = _chat_id(request)
+    if chat is None:
+        return JSONResponse({"messages": []})
+    async with request.app.state.deps.sessions() as session:
+        rows = (await session.execute(select(OutboxItem.id, OutboxItem.payload).where(
+            OutboxItem.channel == "web", OutboxItem.chat_id == chat, OutboxItem.status == "sent", OutboxItem.id > after)
+            .order_by(OutboxItem.id).limit(100))).all()
+    out = []
+    for row_id, p in rows:
+        if p.get("answer_callback") and not p.get("text"):
+            continue
+        out.append({"id": row_id, "text": p.get("text") or "", "request_location": bool(p.get("request_location")),
+                    "location_label": p.get("location_label") or "",
+                    "choices": [{"data": c["data"], "label": c["label"]} for c in p.get("choices") or ()]})
+    return {"messages": out, "last": rows[-1][0] if rows else after, "lang": language(request)}

@@ -1,0 +1,59 @@
+"""The web chat as a channel: the page's posts become inbound events; sending is keeping the row for the page.
+
+Adapters only translate: a stored payload becomes an `Inbound`, and an outbound message is "sent" by marking
+its outbox row, which `GET /chat/api/messages` reads back to the browser.
+"""
+from __future__ import annotations
+
+from core.coordination import Limit
+from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
+
+KINDS = {"text", "choice", "location", "photo"}
+
+
+class WebChatChannel:
+    needs_window = False
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def parse(self, payload: dict) -> Inbound | None:
+        """The endpoints validated the payload; anything odd that still gets here is ignored."""
+        try:
+            return self._parse(payload)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return None
+
+    def _parse(self, payload: dict) -> Inbound | None:
+        who = Address("web", str(payload["chat"]))
+        lang = payload.get("lang")
+        common = dict(chat=who, sender=who, language_code=lang if isinstance(lang, str) else None)
+        kind, text = payload.get("kind"), str(payload.get("text") or "").strip()
+        if kind == "text" and text.startswith("/"):
+            command, _, args = text[1:].partition(" ")
+            return Inbound(kind=Kind.COMMAND, command=command.lower(), args=args.strip(), text=text, **common)
+        if kind == "text":
+            return Inbound(kind=Kind.TEXT, text=text, **common)
+        if kind == "choice":
+            return Inbound(kind=Kind.CHOICE, choice=str(payload.get("choice") or ""), **common)
+        if kind == "location":
+            return Inbound(kind=Kind.LOCATION, location=GeoPoint(float(payload["lat"]), float(payload["lon"])),
+                           **common)
+        if kind == "photo":
+            media_id, problem = payload.get("media_id"), payload.get("problem")
+            media = MediaRef("", media_id=media_id if isinstance(media_id, int) else None,
+                             problem=problem if isinstance(problem, str) else None)
+            if media.media_id is None and media.problem is None:
+                return None
+            return Inbound(kind=Kind.PHOTO, media=media, **common)
+        return None
+
+    async def fetch_media(self, file_id: str) -> bytes:
+        raise LookupError("web chat photos are checked and stored when uploaded")
+
+    def limits(self, payload: dict) -> list[Limit]:
+        return []
+
+    async def send(self, payload: dict, photo: bytes | None, target=None) -> str:
+        return "web"  # the page reads the row itself

@@ -1,0 +1,264 @@
+"""The command-centre dashboard: sign-in, open cases, a case with its timeline and photos, exports.
+
+Every page and file here needs a signed-in operator or leader; forms carry a CSRF token.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import timedelta
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from bots.web import auth, desk_events
+from bots.web.pages import language, render
+from core import accounts, casework, figures, sla
+from core.i18n import t
+from core.models import Account, Attachment, Case, CaseEvent, Media, OutboxItem, Reporter, Task
+from workflows import cards, figures_text
+from workflows.desk_actions import REJECT_REASONS
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+ACTIONS = {"verify", "close", *(f"rr:{reason}" for reason in REJECT_REASONS)}
+EXPORT_COLUMNS = ("ticket", "incident_type", "urgent", "state", "submitted_at", "verified_at", "dispatched_at",
+                  "accepted_at", "on_scene_at", "resolved_at", "closed_at", "sla_due_at", "sla", "agencies",
+                  "report_count", "reject_reason", "rating", "latitude", "longitude")
+
+
+@router.get("/login")
+async def login_page(request: Request):
+    token = auth.new_login_token()
+    response = render(request, "login.html", csrf=token, error="")
+    response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")):
+    deps, lang = request.app.state.deps, language(request)
+    if not auth.csrf_ok(request.cookies.get(auth.LOGIN_COOKIE), csrf):
+        return render(request, "login.html", status=403, csrf=csrf, error=t(lang, "web.bad_form"))
+    if not await auth.login_allowed(request):
+        return render(request, "login.html", status=429, csrf=csrf, error=t(lang, "web.locked", minutes=5))
+    async with deps.sessions() as session, session.begin():
+        outcome = await accounts.authenticate(session, username[:64], password[:200], deps.clock.now())
+        token = await accounts.open_session(session, outcome.account, deps.clock.now()) if outcome.account else None
+    if token is None:
+        error = t(lang, "web.locked", minutes=outcome.minutes) if outcome.problem == "locked" else t(lang, "web.bad_login")
+        return render(request, "login.html", status=401, csrf=csrf, error=error)
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", max_age=int(accounts.SESSION_TTL.total_seconds()),
+                        secure=request.url.scheme == "https")
+    response.delete_cookie(auth.LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: str = Form("")):
+    account, web_session = await auth.require(request)
+    if not auth.csrf_ok(web_session.csrf, csrf):
+        return render(request, "message.html", status=403, message=t(language(request), "web.bad_form"))
+    async with request.app.state.deps.sessions() as session, session.begin():
+        await accounts.close_session(session, request.cookies[auth.COOKIE])
+    response = auth.to_login()
+    response.delete_cookie(auth.COOKIE)
+    return response
+
+
+@router.get("")
+async def open_cases(request: Request):
+    """The open cases, newest first; the table reloads itself every few seconds (htmx)."""
+    account, web_session = await auth.require(request)
+    return render(request, "cases.html", account=account, csrf=web_session.csrf, **await _rows(request))
+
+
+@router.get("/rows")
+async def open_case_rows(request: Request):
+    await auth.require(request, page=False)
+    return render(request, "case_rows.html", **await _rows(request))
+
+
+async def _rows(request: Request) -> dict:
+    deps = request.app.state.deps
+    now, lang = deps.clock.now(), language(request)
+    async with deps.sessions() as session:
+        rows = []
+        for case in await casework.open_cases(session, limit=200):
+            tasks = await casework.tasks_of(session, case.id)
+            left = sla.minutes_left(now, case.sla_due_at) if case.sla_due_at and sla.waiting(case.state) else None
+            rows.append((case, ", ".join(cards.agency_name(deps.config, x.agency, lang) for x in tasks), left))
+    return {"rows": rows, "type_name": lambda code: _type_name(deps.config, code, lang),
+            "local": lambda at: cards.local_time(deps.config, at) if at else "–"}
+
+
+@router.post("/cases/{ticket}/act")
+async def act(ticket: str, request: Request, action: str = Form(""), csrf: str = Form("")):
+    """Verify, reject with a reason, or close — the same desk commands as the buttons in the operators' group."""
+    account, web_session = await auth.require(request)
+    deps, lang = request.app.state.deps, language(request)
+    if not auth.csrf_ok(web_session.csrf, csrf):
+        return render(request, "message.html", status=403, message=t(lang, "web.bad_form"))
+    if not account.can_act:
+        return render(request, "message.html", status=403, message=t(lang, "web.forbidden"))
+    if action not in ACTIONS:
+        return render(request, "message.html", status=400, message=t(lang, "web.bad_form"))
+    async with deps.sessions() as session:
+        case_id = (await session.execute(select(Case.id).where(Case.ticket == ticket))).scalar_one_or_none()
+    if case_id is None:
+        return render(request, "message.html", status=404, message=t(lang, "web.not_found"))
+    name, _, arg = action.partition(":")
+    await desk_events.submit(deps, account.username, account.name, f"op:{name}:{case_id}" + (f":{arg}" if arg else ""))
+    return RedirectResponse(f"/dashboard/cases/{ticket}", status_code=303)
+
+
+@router.get("/cases/{ticket}")
+async def case_page(ticket: str, request: Request):
+    account, web_session = await auth.require(request)
+    deps = request.app.state.deps
+    lang = language(request)
+    async with deps.sessions() as session:
+        case = (await session.execute(select(Case).where(Case.ticket == ticket))).scalar_one_or_none()
+        if case is None:
+            return render(request, "message.html", status=404, message=t(lang, "web.not_found"))
+        reporter = await session.get(Reporter, case.reporter_id)
+        events = list((await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                             .order_by(CaseEvent.at, CaseEvent.id))).scalars())
+        tasks = await casework.tasks_of(session, case.id)
+        photos = [case.photo_media_id] if case.photo_media_id else []
+        photos += list((await session.execute(select(Attachment.media_id).where(Attachment.case_id == case.id)
+                                              .order_by(Attachment.id))).scalars())
+        sent = list((await session.execute(select(OutboxItem).where(OutboxItem.case_id == case.id)
+                                           .order_by(OutboxItem.id))).scalars())
+        usernames = {e.actor.split(":", 1)[1] for e in events if e.actor.startswith("dashboard:")}
+        staff = {f"dashboard:{a.username}": a.name for a in (await session.execute(
+            select(Account).where(Account.username.in_(usernames)))).scalars()} if usernames else {}
+    reporter_actor = f"{reporter.channel}:{reporter.external_id}"
+
+    def who(actor: str) -> str:
+        if actor == reporter_actor:
+            return t(lang, "timeline.reporter", name=reporter.name or "-")
+        if actor == "system":
+            return t(lang, "timeline.system")
+        return staff.get(actor) or deps.config.person_name(*actor.split(":", 1)) or actor
+
+    messages = [(m.created_at, _recipient(deps.config, m, reporter_actor, lang), (m.payload.get("text") or "")[:300],
+                 m.delivery_status or m.status) for m in sent if not m.payload.get("answer_callback")]
+    return render(request, "case.html", account=account, csrf=web_session.csrf, case=case, reporter=reporter,
+                  reasons=REJECT_REASONS, who=who, messages=messages,
+                  events=events, tasks=tasks, photos=photos, type_name=_type_name(deps.config, case.incident_type, lang),
+                  agency=lambda code: cards.agency_name(deps.config, code, lang),
+                  local=lambda at: cards.local_time(deps.config, at, "%d-%m-%Y %H:%M:%S") if at else "–")
+
+
+@router.get("/media/{media_id}")
+async def media(media_id: int, request: Request):
+    """A photo as received (the evidence), only for signed-in staff and only when it belongs to a case."""
+    await auth.require(request, page=False)
+    async with request.app.state.deps.sessions() as session:
+        used = (await session.execute(select(Case.id).where(Case.photo_media_id == media_id).limit(1))).first() or \
+            (await session.execute(select(Attachment.id).where(Attachment.media_id == media_id).limit(1))).first()
+        row = await session.get(Media, media_id) if used else None
+    if row is None:
+        return Response(status_code=404)
+    return Response(row.original, media_type=row.mime, headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/export.csv")
+async def export_csv(request: Request):
+    await auth.require(request, page=False)
+    rows = await _export_rows(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="siaga112-cases.csv"',
+                             "Cache-Control": "private, no-store"})
+
+
+@router.get("/export.xlsx")
+async def export_xlsx(request: Request):
+    await auth.require(request, page=False)
+    from openpyxl import Workbook
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "cases"
+    sheet.append(EXPORT_COLUMNS)
+    for row in await _export_rows(request):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(buffer.getvalue(), headers={"Content-Disposition": 'attachment; filename="siaga112-cases.xlsx"',
+                                                "Cache-Control": "private, no-store"},
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+async def _export_rows(request: Request) -> list[list]:
+    """Every case with its stage times and outcome; no reporter name, phone, photo or description."""
+    deps = request.app.state.deps
+    now = deps.clock.now()
+    async with deps.sessions() as session:
+        cases = list((await session.execute(select(Case).where(Case.submitted_at.is_not(None))
+                                            .order_by(Case.submitted_at))).scalars())
+        agencies: dict[int, list[str]] = {}
+        for case_id, code in await session.execute(select(Task.case_id, Task.agency).order_by(Task.id)):
+            agencies.setdefault(case_id, []).append(code)
+    iso = lambda at: at.isoformat() if at else ""  # noqa: E731
+    return [[c.ticket, c.incident_type, c.urgent, c.state, iso(c.submitted_at), iso(c.verified_at),
+             iso(c.dispatched_at), iso(c.accepted_at), iso(c.on_scene_at), iso(c.resolved_at), iso(c.closed_at),
+             iso(c.sla_due_at), sla.outcome(state=c.state, due_at=c.sla_due_at, accepted_at=c.accepted_at,
+                                            closed_at=c.closed_at, now=now) or "",
+             " ".join(dict.fromkeys(agencies.get(c.id, []))), c.report_count, c.reject_reason or "",
+             c.rating or "", c.latitude if c.latitude is not None else "", c.longitude if c.longitude is not None else ""]
+            for c in cases]
+
+
+def _recipient(config, message: OutboxItem, reporter_actor: str, lang: str) -> str:
+    """Who a message about the case went to, in words: the reporter, a group, or a person by name."""
+    to = f"{message.payload['to']['channel']}:{message.payload['to']['id']}"
+    if to == reporter_actor:
+        return t(lang, "web.to_reporter")
+    channel, ident = to.split(":", 1)
+    if ident == str(config.operators.telegram_chat_id):
+        return t(lang, "web.to_operators")
+    agency = config.agency_of_chat(ident)
+    return cards.agency_name(config, agency.code, lang) if agency else (config.person_name(channel, ident) or channel)
+
+
+def _type_name(config, code: str, lang: str) -> str:
+    it = config.incident_type(code)
+    return f"{it.emoji} {it.name.get(lang)}".strip() if it else code
+
+
+@router.get("/figures")
+async def figures_page(request: Request):
+    """Charts of the last 30 days: reports per day and type, SLA compliance, time per stage, ratings, agencies."""
+    account, web_session = await auth.require(request)
+    deps = request.app.state.deps
+    now, lang = deps.clock.now(), language(request)
+    _, start, end = figures_text.period_window(deps.config, "bulan", now)
+    async with deps.sessions() as session:
+        cases = list((await session.execute(select(Case).where(Case.submitted_at >= start, Case.submitted_at < end)))
+                     .scalars())
+        by_agency = Counter(code for (code,) in await session.execute(
+            select(Task.agency).join(Case, Case.id == Task.case_id).where(Case.submitted_at >= start)))
+        total = await figures.load(session, start, end, now)
+    days = [start.astimezone(deps.config.region.tz).date() + timedelta(days=i) for i in range(30)]
+    daily = [figures.compute(cases, *figures_text.day_window(deps.config, d), now, 0) for d in days]
+    types = [it for it in deps.config.incident_types if any(f.by_type.get(it.code) for f in daily)]
+    data = {
+        "days": [d.strftime("%d-%m") for d in days],
+        "types": [{"label": it.name.get(lang), "data": [f.by_type.get(it.code, 0) for f in daily]} for it in types],
+        "compliance": [None if f.compliance is None else round(f.compliance * 100) for f in daily],
+        "stages": {"labels": [t(lang, f"stage.{name}") for name, _, _ in figures.STAGES],
+                   "minutes": [None if total.median_seconds[name] is None else round(total.median_seconds[name] / 60, 1)
+                               for name, _, _ in figures.STAGES]},
+        "ratings": [sum(1 for c in cases if c.rating == n) for n in range(1, 6)],
+        "agencies": {"labels": [cards.agency_name(deps.config, code, lang) for code in by_agency],
+                     "data": list(by_agency.values())},
+    }
+    return render(request, "figures.html", account=account, csrf=web_session.csrf, total=total, data=data,
+                  percent=lambda share: "–" if share is None else f"{share * 100:.0f}%")

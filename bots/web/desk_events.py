@@ -1,0 +1,33 @@
+"""Dashboard actions as desk events: stored in the inbox like a button press, applied by the same `Desk`.
+
+Only the signed-in web layer writes `dashboard` inbox rows (no webhook can), after checking that the
+account may act; the `Desk` then applies the same domain commands and sends the same card edits.
+"""
+from __future__ import annotations
+
+import uuid
+
+from bots.runtime import conversations
+from core import inbox
+from core.messages import Address, Inbound, Kind
+
+CHANNEL = "dashboard"
+
+
+def parse(payload: dict) -> Inbound:
+    """The stored action back as an operator's button press (never a private chat)."""
+    who = Address(CHANNEL, payload["username"])
+    return Inbound(kind=Kind.CHOICE, chat=who, sender=who, sender_name=payload.get("name", ""),
+                   choice=payload["choice"], is_private=False)
+
+
+async def submit(deps, username: str, name: str, choice: str) -> None:
+    """Store the action durably, then apply it at once (the worker would otherwise, moments later)."""
+    async with deps.sessions() as session, session.begin():
+        external_id = uuid.uuid4().hex
+        await inbox.store(session, channel=CHANNEL, external_id=external_id, conversation_key=f"{CHANNEL}:{username}",
+                          payload={"username": username, "name": name, "choice": choice}, now=deps.clock.now())
+    async with deps.sessions() as session:
+        item_id = await inbox.id_of(session, CHANNEL, external_id)
+    await conversations.handle(deps, item_id, parse({"username": username, "name": name, "choice": choice}))
+    await deps.coord.wake("outbox")

@@ -1,0 +1,35 @@
+"""The public figures page: aggregated, anonymous numbers for citizens and the press, no sign-in."""
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter, Request
+
+from bots.web.pages import language, render
+from core import figures
+from workflows import figures_text
+
+router = APIRouter(tags=["public"])
+
+
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.0f}%"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+@router.get("/public", include_in_schema=False)
+async def public(request: Request):
+    deps = request.app.state.deps
+    now, lang = deps.clock.now(), language(request)
+    periods = []
+    async with deps.sessions() as session:
+        for word in ("hari", "minggu", "bulan"):
+            name, start, end = figures_text.period_window(deps.config, word, now)
+            periods.append((name, await figures.load(session, start, end, now)))
+    by_type = Counter(periods[-1][1].by_type)
+    rows = [(deps.config.incident_type(code).name.get(lang) if deps.config.incident_type(code) else code, n)
+            for code, n in by_type.most_common()]
+    return render(request, "public.html", periods=periods, by_type=rows, percent=_percent, minutes=_minutes)

@@ -1,0 +1,132 @@
+"""Personal data is kept only as long as a case needs it (UU No. 27/2022 on personal data protection).
+
+`anonymise` strips a case of what identifies its reporter — name and number, exact place, the words they
+wrote, photos — and keeps what the figures need: type, times, states, agencies, rating, a location
+rounded to about 1 km. `sweep` does that for cases closed longer ago than the retention period and drops
+old raw platform updates and sent messages, which repeat the same data. `export` gives a
+reporter everything stored about them; `erase` anonymises all their cases at once.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases import OPEN_STATES
+from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task
+
+ERASED = "erased"
+COARSE = 2
+
+
+@dataclass
+class Swept:
+    cases: int = 0
+    reporters: int = 0
+    photos: int = 0
+    inbox: int = 0
+    outbox: int = 0
+
+
+async def anonymise(session: AsyncSession, case: Case, now: datetime) -> int:
+    """Strip the case; returns how many photos were deleted."""
+    media_ids = [case.photo_media_id] if case.photo_media_id else []
+    media_ids += list((await session.execute(select(Attachment.media_id).where(Attachment.case_id == case.id)))
+                      .scalars())
+    await session.execute(delete(Attachment).where(Attachment.case_id == case.id))
+    case.photo_media_id = None
+    case.latitude = None if case.latitude is None else round(case.latitude, COARSE)
+    case.longitude = None if case.longitude is None else round(case.longitude, COARSE)
+    case.address_text = case.description = case.rating_comment = None
+    case.chat = ERASED
+    await session.execute(update(Task).where(Task.case_id == case.id).values(note=None))
+    await session.execute(delete(OutboxItem).where(OutboxItem.case_id == case.id,
+                                                   OutboxItem.status.not_in(("pending", "sending"))))
+    session.add(CaseEvent(case_id=case.id, at=now, actor="system", from_state=case.state, to_state=case.state,
+                          note="personal_data_removed"))
+    await session.flush()
+    removed = 0
+    for media_id in set(media_ids):
+        still_used = (await session.execute(select(Case.id).where(Case.photo_media_id == media_id).limit(1))).first() \
+            or (await session.execute(select(Attachment.id).where(Attachment.media_id == media_id).limit(1))).first()
+        if not still_used:
+            removed += (await session.execute(delete(Media).where(Media.id == media_id))).rowcount or 0
+    return removed
+
+
+async def _forget_reporter(session: AsyncSession, reporter: Reporter) -> bool:
+    """Clear the reporter once none of their cases holds personal data any more. A blocked prankster keeps
+    the platform id (the block must hold) but loses name and number."""
+    if (await session.execute(select(Case.id).where(Case.reporter_id == reporter.id, Case.chat != ERASED)
+                              .limit(1))).first():
+        return False
+    address = f"{reporter.channel}:{reporter.external_id}"
+    await session.execute(delete(Conversation).where(Conversation.key == address))
+    reporter.name, reporter.phone = "", None
+    if not reporter.blocked:
+        reporter.external_id = f"{ERASED}-{reporter.id}"
+    return True
+
+
+async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch: int = 200) -> Swept:
+    """One pass of the retention job (the worker runs it daily; idempotent)."""
+    cutoff = now - timedelta(days=retention_days)
+    done = Swept()
+    ended = Case.state.not_in([s.value for s in OPEN_STATES])
+    closed = select(Case).where(Case.chat != ERASED, ended, or_(
+        Case.closed_at < cutoff, Case.closed_at.is_(None) & (Case.updated_at < cutoff)))  # rejected, merged
+    reporters = set()
+    for case in (await session.execute(closed.order_by(Case.id).limit(batch).with_for_update())).scalars():
+        done.photos += await anonymise(session, case, now)
+        done.cases += 1
+        reporters.add(case.reporter_id)
+    for reporter_id in reporters:
+        done.reporters += await _forget_reporter(session, await session.get(Reporter, reporter_id))
+    done.inbox = (await session.execute(delete(InboxItem).where(
+        InboxItem.status == "done", InboxItem.received_at < cutoff))).rowcount or 0
+    done.outbox = (await session.execute(delete(OutboxItem).where(
+        OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff))).rowcount or 0
+    return done
+
+
+async def find_reporter(session: AsyncSession, channel: str, external_id: str) -> Reporter | None:
+    return (await session.execute(select(Reporter).where(Reporter.channel == channel,
+                                                         Reporter.external_id == external_id))).scalar_one_or_none()
+
+
+async def export(session: AsyncSession, reporter: Reporter) -> dict:
+    """Everything stored about one reporter, for a subject-access request (photos as base64)."""
+    cases = list((await session.execute(select(Case).where(Case.reporter_id == reporter.id).order_by(Case.id)))
+                 .scalars())
+    out = {"reporter": {"channel": reporter.channel, "id": reporter.external_id, "name": reporter.name,
+                        "phone": reporter.phone, "language": reporter.language, "blocked": reporter.blocked,
+                        "first_contact": reporter.created_at.isoformat()}, "cases": []}
+    for case in cases:
+        events = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                        .order_by(CaseEvent.at, CaseEvent.id))).scalars()
+        photo = await session.get(Media, case.photo_media_id) if case.photo_media_id else None
+        out["cases"].append({
+            "ticket": case.ticket, "type": case.incident_type, "state": case.state,
+            "submitted_at": case.submitted_at.isoformat() if case.submitted_at else None,
+            "latitude": case.latitude, "longitude": case.longitude, "address": case.address_text,
+            "description": case.description, "rating": case.rating, "rating_comment": case.rating_comment,
+            "photo_jpeg_base64": base64.b64encode(photo.original).decode() if photo else None,
+            "timeline": [{"at": e.at.isoformat(), "state": e.to_state, "note": e.note} for e in events]})
+    return out
+
+
+async def erase(session: AsyncSession, reporter: Reporter, now: datetime) -> tuple[int, int]:
+    """Anonymise every closed case of the reporter and forget them; open cases are left to finish first.
+    Returns (cases anonymised, cases still open)."""
+    cases = list((await session.execute(select(Case).where(Case.reporter_id == reporter.id, Case.chat != ERASED)
+                                        .with_for_update())).scalars())
+    still_open = [c for c in cases if c.state in {s.value for s in OPEN_STATES}]
+    for case in cases:
+        if case not in still_open:
+            await anonymise(session, case, now)
+    if not still_open:
+        await _forget_reporter(session, reporter)
+    return len(cases) - len(still_open), len(still_open)
