@@ -69,6 +69,7 @@ async def run(count: int, seed: int) -> None:
     config = load_config(ROOT / "config" / "sumenep.yaml")
     telegram, whatsapp = recorded("telegram"), recorded("whatsapp")
     statuses: Counter = Counter()
+    failures: list = []
     async with FakeTelegram() as fake, FakeWhatsApp() as wa:
         url = await fresh_database_url("sqlite", Path(tempfile.mkdtemp()))
         async with gateway(fake, url, config=config, wa=wa) as gw, httpx.AsyncClient(base_url=gw.url) as client:
@@ -103,6 +104,8 @@ async def run(count: int, seed: int) -> None:
                 headers["Content-Type"] = rng.choice(["application/json", "text/plain", "application/x-www-form-urlencoded"])
                 response = await client.post(path, content=raw, headers=headers)
                 statuses[response.status_code] += 1
+                if response.status_code >= 500:
+                    failures.append((path, response.status_code, raw[:160]))
             elapsed = time.perf_counter() - began
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -118,6 +121,8 @@ async def run(count: int, seed: int) -> None:
     print(f"{count} odd requests in {elapsed:.1f} s ({count / elapsed:.0f}/s), seed {seed}")
     print("HTTP status codes:", dict(sorted(statuses.items())))
     print("5xx answers:", sum(v for k, v in statuses.items() if k >= 500))
+    for path, status, raw in failures[:10]:
+        print(f"  {status} {path}: {raw!r}")
     print("stored events by status:", by_status, "— events that failed at least once in the processor:", retried)
 
 

@@ -1,6 +1,8 @@
 """Read request bodies with a hard size limit, before any parsing."""
 from __future__ import annotations
 
+import json
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -21,6 +23,19 @@ async def read_limited(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class MalformedJson(Exception):
+    pass
+
+
+def load_json(body: bytes):
+    """Parse a request body; anything that is not JSON — including nesting deep enough to exhaust the
+    parser's recursion — is one clear refusal, never a crash."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedJson from None
 
 
 def error_response(status: int, reason: str) -> JSONResponse:

@@ -12,3 +12,7 @@ class RetryLater(Exception):
 
 class Undeliverable(Exception):
     """Retrying will not help: blocked bot, chat not found, message rejected."""
+
+
+class MediaGone(Exception):
+    """The file a person sent cannot be fetched and never will be (unknown or expired id): ask for it again."""

@@ -7,7 +7,20 @@ from hypothesis import strategies as st
 from bots.telegram import parse as telegram
 from bots.web.chat_channel import WebChatChannel
 from bots.whatsapp import parse as whatsapp
+import math
+
 from core.messages import Inbound
+
+
+def well_typed(event: Inbound) -> None:
+    """What the processor and the flows rely on: text is text, numbers are numbers."""
+    assert isinstance(event.sender_name, str) and isinstance(event.sender.id, str)
+    assert isinstance(event.choice, str) and isinstance(event.text, str)
+    assert isinstance(event.language_code, (str, type(None)))
+    if event.media is not None:
+        assert isinstance(event.media.file_id, str) and isinstance(event.media.size, (int, type(None)))
+    if event.location is not None:
+        assert math.isfinite(event.location.latitude) and math.isfinite(event.location.longitude)
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63), st.floats(allow_nan=True),
                     st.text(max_size=30))
@@ -34,7 +47,21 @@ FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCh
 def test_telegram_parse_never_raises(update):
     result = telegram.parse(update)
     assert result is None or isinstance(result, Inbound)
+    if result is not None:
+        well_typed(result)
     assert telegram.conversation_key(update).startswith("telegram:")
+
+
+@FUZZ
+@given(st.fixed_dictionaries({"update_id": st.integers(1, 2**31), "callback_query": st.fixed_dictionaries(
+    {"id": SCALARS, "from": st.fixed_dictionaries({"id": st.integers(1, 2**40), "is_bot": SCALARS,
+                                                   "first_name": SCALARS}),
+     "chat_instance": SCALARS, "data": SCALARS})}))
+def test_telegram_button_presses_with_odd_values(update):
+    result = telegram.parse(update)
+    if result is not None:
+        well_typed(result)
+        assert isinstance(result.callback_id, str)
 
 
 @FUZZ
@@ -45,7 +72,9 @@ def test_whatsapp_split_and_parse_never_raise(notification):
         assert item.conversation_key.startswith("whatsapp:")
         result = whatsapp.parse(item.payload)
         assert result is None or isinstance(result, Inbound)
-    assert all(isinstance(s, dict) for s in statuses)
+        if result is not None:
+            well_typed(result)
+    assert all(isinstance(d.message_id, str) and isinstance(d.status, str) for d in statuses)
 
 
 @FUZZ
@@ -53,6 +82,8 @@ def test_whatsapp_split_and_parse_never_raise(notification):
 def test_whatsapp_parse_of_a_stored_message_never_raises(payload):
     result = whatsapp.parse(payload)
     assert result is None or isinstance(result, Inbound)
+    if result is not None:
+        well_typed(result)
 
 
 @FUZZ

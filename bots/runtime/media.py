@@ -11,6 +11,7 @@ from bots.runtime.deps import Deps
 from core.messages import Inbound, MediaRef
 from core.models import Media
 from core.photos import Photo, inspect_photo
+from core.sending import MediaGone
 
 log = structlog.get_logger()
 
@@ -21,7 +22,11 @@ async def attach_media(deps: Deps, channel, event: Inbound) -> Inbound:
     max_bytes = int(deps.config.limits.max_photo_mb * 1024 * 1024)
     if ref.size is not None and ref.size > max_bytes:
         return _with(event, problem="too_large")
-    data = await channel.fetch_media(ref.file_id)
+    try:
+        data = await channel.fetch_media(ref.file_id)
+    except MediaGone:
+        log.info("photo_unavailable")
+        return _with(event, problem="unreadable")
     result = inspect_photo(data, max_bytes=max_bytes)
     if not isinstance(result, Photo):
         log.info("photo_refused", reason=result.reason, detail=result.detail)

@@ -15,7 +15,7 @@ from bots.telegram.render import render, render_edit
 from core.coordination import Limit
 from core.i18n import t
 from core.messages import Inbound
-from core.sending import RetryLater, Undeliverable
+from core.sending import MediaGone, RetryLater, Undeliverable
 
 log = structlog.get_logger()
 COMMANDS = ("start", "status", "batal", "bahasa", "bantuan")
@@ -41,7 +41,10 @@ class TelegramChannel:
         return tg_parse.parse(payload)
 
     async def fetch_media(self, file_id: str) -> bytes:
-        file = await self.bot.get_file(file_id)
+        try:
+            file = await self.bot.get_file(file_id)
+        except BadRequest as exc:  # "Invalid file_id", "file is too big": asking again is the only way
+            raise MediaGone(str(exc)) from None
         return bytes(await file.download_as_bytearray())
 
     def limits(self, payload: dict) -> list[Limit]:

@@ -1,6 +1,8 @@
 """Translate a Telegram Update (JSON) into an Inbound event; pure, no network."""
 from __future__ import annotations
 
+import math
+
 from telegram import Message, Update
 
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
@@ -10,6 +12,26 @@ CHANNEL = "telegram"
 
 def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str:
+    return value[:200] if isinstance(value, str) else ""
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
+
+
+def _point(location) -> GeoPoint:
+    """Coordinates as finite numbers, or ValueError (the update is then ignored)."""
+    lat, lon = float(location.latitude), float(location.longitude)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise ValueError("coordinates are not finite")
+    return GeoPoint(lat, lon)
+
+
+def _lang(value) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def conversation_key(update: dict) -> str:
@@ -43,14 +65,15 @@ def _callback(update: Update) -> Inbound | None:
     chat = cq.message.chat if cq.message is not None else None
     return Inbound(
         kind=Kind.CHOICE, chat=Address(CHANNEL, str(chat.id if chat else cq.from_user.id)),
-        sender=Address(CHANNEL, str(cq.from_user.id)), sender_name=cq.from_user.full_name,
-        language_code=cq.from_user.language_code, choice=cq.data or "", callback_id=cq.id,
+        sender=Address(CHANNEL, str(cq.from_user.id)), sender_name=_text(cq.from_user.full_name),
+        language_code=_lang(cq.from_user.language_code), choice=cq.data if isinstance(cq.data, str) else "",
+        callback_id=str(cq.id),
         is_private=chat is None or chat.type == "private")
 
 
 def _message(m: Message) -> Inbound:
     base = dict(chat=Address(CHANNEL, str(m.chat.id)), sender=Address(CHANNEL, str(m.from_user.id)),
-                sender_name=m.from_user.full_name, language_code=m.from_user.language_code,
+                sender_name=_text(m.from_user.full_name), language_code=_lang(m.from_user.language_code),
                 is_private=m.chat.type == "private")
     if m.text and m.text.startswith("/"):
         head, _, args = m.text[1:].partition(" ")
@@ -58,17 +81,19 @@ def _message(m: Message) -> Inbound:
     if m.text:
         return Inbound(kind=Kind.TEXT, text=m.text, **base)
     if m.photo:
-        largest = max(m.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        return Inbound(kind=Kind.PHOTO, media=MediaRef(largest.file_id, largest.file_size), text=m.caption or "",
-                       **base)
+        sizes = [p for p in m.photo if isinstance(p.file_id, str) and _int(p.width) and _int(p.height)]
+        largest = max(sizes, key=lambda p: (p.width * p.height, _int(p.file_size) or 0))
+        return Inbound(kind=Kind.PHOTO, media=MediaRef(largest.file_id, _int(largest.file_size)),
+                       text=_text(m.caption), **base)
     if m.venue is not None:
-        loc = m.venue.location
-        return Inbound(kind=Kind.LOCATION, location=GeoPoint(loc.latitude, loc.longitude), text=m.venue.title, **base)
+        return Inbound(kind=Kind.LOCATION, location=_point(m.venue.location), text=_text(m.venue.title), **base)
     if m.location is not None:
-        return Inbound(kind=Kind.LOCATION, location=GeoPoint(m.location.latitude, m.location.longitude), **base)
+        return Inbound(kind=Kind.LOCATION, location=_point(m.location), **base)
     if m.document is not None:
-        return Inbound(kind=Kind.DOCUMENT, media=MediaRef(m.document.file_id, m.document.file_size),
-                       text=m.caption or "", **base)
+        if not isinstance(m.document.file_id, str):
+            raise ValueError("document without a file id")
+        return Inbound(kind=Kind.DOCUMENT, media=MediaRef(m.document.file_id, _int(m.document.file_size)),
+                       text=_text(m.caption), **base)
     if m.contact is not None:
         return Inbound(kind=Kind.CONTACT, phone=m.contact.phone_number or "", **base)
     for attr, kind in (("voice", Kind.VOICE), ("audio", Kind.VOICE), ("video_note", Kind.VIDEO),

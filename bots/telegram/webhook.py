@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import hmac
-import json
 import time
 
 import structlog
 from fastapi import APIRouter, Request
 
-from bots.http import BodyTooLarge, error_response, read_limited
+from bots.http import BodyTooLarge, MalformedJson, error_response, load_json, read_limited
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.telegram.parse import conversation_key
@@ -47,8 +46,8 @@ async def telegram_webhook(request: Request):
     except BodyTooLarge:
         return error_response(413, "body too large")
     try:
-        update = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        update = load_json(body)
+    except MalformedJson:
         return error_response(400, "malformed JSON")
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
         return error_response(400, "not a Telegram update")

@@ -5,7 +5,6 @@ and the page polls for the messages the worker has "sent" to it.
 """
 from __future__ import annotations
 
-import json
 import math
 import secrets
 
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from bots.http import BodyTooLarge, error_response, read_limited
+from bots.http import BodyTooLarge, MalformedJson, error_response, load_json, read_limited
 from bots.runtime.media import store_photo
 from bots.web.pages import language, render
 from core import inbox
@@ -59,10 +58,10 @@ async def send(request: Request):
     if chat is None:
         return error_response(403, "open /chat first")
     try:
-        data = json.loads(await read_limited(request, 16_384))
+        data = load_json(await read_limited(request, 16_384))
     except BodyTooLarge:
         return error_response(413, "too large")
-    except ValueError:
+    except MalformedJson:
         return error_response(400, "malformed JSON")
     if not isinstance(data, dict) or (client_id := _client_id(data.get("id"))) is None:
         return error_response(400, "an id of 1-40 letters, digits or - is required")

@@ -10,7 +10,7 @@ from bots.whatsapp.render import render
 from core.config import Deployment
 from core.coordination import Limit
 from core.messages import Inbound
-from core.sending import RetryLater, Undeliverable
+from core.sending import MediaGone, RetryLater, Undeliverable
 
 RETRY_LATER = {4, 80007, 130429, 131048, 131056, 133016}
 
@@ -39,7 +39,12 @@ class WhatsAppChannel:
 
     async def fetch_media(self, media_id: str) -> bytes:
         """The media id lives 7 days; its URL only 5 minutes and needs the bearer token, so resolve it now."""
-        url = await self.wa.get_media_url(media_id)
+        try:
+            url = await self.wa.get_media_url(media_id)
+        except WhatsAppError as exc:
+            if exc.code == 100:  # "Object with ID … does not exist": the id is wrong or expired
+                raise MediaGone(exc.message) from None
+            raise
         return await self.wa.get_media_bytes(url=url.url)
 
     def limits(self, payload: dict) -> list[Limit]:

@@ -1,6 +1,7 @@
 """Translate WhatsApp Cloud API notifications into inbox items and Inbound events; pure, no network."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
@@ -17,6 +18,24 @@ class Item:
     payload: dict
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery report: our sent message's id, its new status, and the error Meta gave, if any."""
+
+    message_id: str
+    status: str
+    error: str | None = None
+
+
+def _delivery(status: dict) -> Delivery | None:
+    message_id, state = status.get("id"), status.get("status")
+    if not isinstance(message_id, str) or not message_id or not isinstance(state, str):
+        return None
+    first = (_dicts(status.get("errors")) or [{}])[0]
+    error = f"{first.get('code', '')} {_str(first.get('title'))}".strip() or None
+    return Delivery(message_id[:128], state[:16], error)
+
+
 def _dicts(value) -> list[dict]:
     """The dicts of a list; anything else in an odd notification is skipped."""
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
@@ -26,6 +45,10 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _str(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def identity(contact: dict, message: dict) -> str | None:
     """The sender: wa_id when present, else the business-scoped user id (a user may show no phone number)."""
     who = (message.get("from") or contact.get("wa_id") or message.get("from_user_id") or contact.get("user_id")
@@ -33,7 +56,7 @@ def identity(contact: dict, message: dict) -> str | None:
     return str(who)[:64] if isinstance(who, (str, int)) and not isinstance(who, bool) else None
 
 
-def split(notification: dict) -> tuple[list[Item], list[dict]]:
+def split(notification: dict) -> tuple[list[Item], list[Delivery]]:
     """Messages as inbox items, and delivery statuses (sent/delivered/read/failed) as they came."""
     items, statuses = [], []
     for entry in _dicts(notification.get("entry")):
@@ -45,7 +68,7 @@ def split(notification: dict) -> tuple[list[Item], list[dict]]:
                 who, message_id = identity(contact, message), message.get("id")
                 if who and isinstance(message_id, str) and message_id:
                     items.append(Item(message_id[:128], f"{CHANNEL}:{who}", {"contact": contact, "message": message}))
-            statuses += [s for s in _dicts(value.get("statuses")) if s.get("id")]
+            statuses += [d for d in map(_delivery, _dicts(value.get("statuses"))) if d is not None]
     return items, statuses
 
 
@@ -62,7 +85,8 @@ def _parse(contact: dict, m: dict) -> Inbound | None:
     if identity(contact, m) is None:
         return None
     who = Address(CHANNEL, identity(contact, m))
-    base = dict(chat=who, sender=who, sender_name=(contact.get("profile") or {}).get("name", ""), is_private=True)
+    name = _dict(contact.get("profile")).get("name")
+    base = dict(chat=who, sender=who, sender_name=name[:200] if isinstance(name, str) else "", is_private=True)
     kind = m.get("type")
     if kind == "text":
         body = (m.get("text") or {}).get("body", "")
@@ -73,18 +97,22 @@ def _parse(contact: dict, m: dict) -> Inbound | None:
     if kind == "interactive":
         reply = (m.get("interactive") or {})
         picked = reply.get("button_reply") or reply.get("list_reply") or {}
-        return Inbound(kind=Kind.CHOICE, choice=picked.get("id", ""), text=picked.get("title", ""), **base)
+        return Inbound(kind=Kind.CHOICE, choice=_str(picked.get("id")), text=_str(picked.get("title")), **base)
     if kind == "button":
-        return Inbound(kind=Kind.CHOICE, choice=(m.get("button") or {}).get("payload", ""), **base)
+        return Inbound(kind=Kind.CHOICE, choice=_str(_dict(m.get("button")).get("payload")), **base)
     if kind in ("image", "document"):
         media = m.get(kind) or {}
         ev = Kind.PHOTO if kind == "image" else Kind.DOCUMENT
-        return Inbound(kind=ev, media=MediaRef(media.get("id", ""), media.get("file_size")),
-                       text=media.get("caption", ""), **base)
+        size = media.get("file_size")
+        return Inbound(kind=ev, media=MediaRef(_str(media.get("id")), size if isinstance(size, int) else None),
+                       text=_str(media.get("caption")), **base)
     if kind == "location":
         loc = m.get("location") or {}
-        return Inbound(kind=Kind.LOCATION, location=GeoPoint(float(loc["latitude"]), float(loc["longitude"])),
-                       text=loc.get("name") or loc.get("address") or "", **base)
+        point = GeoPoint(float(loc["latitude"]), float(loc["longitude"]))
+        if not (math.isfinite(point.latitude) and math.isfinite(point.longitude)):
+            return None
+        return Inbound(kind=Kind.LOCATION, location=point,
+                       text=_str(loc.get("name")) or _str(loc.get("address")), **base)
     simple = {"audio": Kind.VOICE, "voice": Kind.VOICE, "sticker": Kind.STICKER, "video": Kind.VIDEO,
               "contacts": Kind.CONTACT}
     if kind in simple:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from bots.http import BodyTooLarge, error_response, read_limited
+from bots.http import BodyTooLarge, MalformedJson, error_response, load_json, read_limited
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.whatsapp.parse import CHANNEL, split
@@ -52,8 +51,8 @@ async def receive(request: Request):
     if not signature_ok(body, request.headers.get("x-hub-signature-256", ""), secret.get_secret_value()):
         return error_response(403, "bad signature")
     try:
-        notification = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        notification = load_json(body)
+    except MalformedJson:
         return error_response(400, "malformed JSON")
     if not isinstance(notification, dict):
         return error_response(400, "not a WhatsApp notification")
@@ -81,8 +80,6 @@ async def _store(deps: Deps, items, statuses) -> int:
                                        conversation_key=item.conversation_key, payload=item.payload, now=now)
             (UPDATES_RECEIVED if stored else UPDATES_DUPLICATE).labels(CHANNEL).inc()
             new += stored
-        for status in statuses:
-            errors = status.get("errors") or [{}]
-            error = f"{errors[0].get('code', '')} {errors[0].get('title', '')}".strip() or None
-            await outbox.record_delivery(session, CHANNEL, str(status["id"]), str(status.get("status")), error)
+        for delivery in statuses:
+            await outbox.record_delivery(session, CHANNEL, delivery.message_id, delivery.status, delivery.error)
     return new
