@@ -52,13 +52,14 @@ class TelegramChannel:
         The bot-wide budget keeps a margin (25/s): a slot is taken before the request travels and several
         workers send at once, so arrivals bunch up (bench/outbound_limits.py measured 30/s overrunning)."""
         overall = Limit("tg:bot", 25, 1.0)
+        paced = Limit("tg:pace", 3, 0.12)  # and evenly spread, so a slow request cannot land with the next batch
         if payload.get("answer_callback"):
-            return [overall]
+            return [overall, paced]
         chat = str(payload["to"]["id"])
         if chat.startswith("-"):  # edits count too; bursts of 8, so a minute's budget is not spent at once
             # 20 per 62 s: two seconds of margin absorb a request that travelled slower than the next
-            return [overall, Limit(f"tg:group:{chat}", 20, 62.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
-        return [overall, Limit(f"tg:chat:{chat}", 1, 1.0)]
+            return [overall, paced, Limit(f"tg:group:{chat}", 20, 62.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
+        return [overall, paced, Limit(f"tg:chat:{chat}", 1, 1.0)]
 
     async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
         """Perform the calls; returns the id of the last message sent, to edit it later."""
