@@ -52,6 +52,18 @@ async def tasks_of(session: AsyncSession, case_id: int) -> list[Task]:
     return list((await session.execute(select(Task).where(Task.case_id == case_id).order_by(Task.id))).scalars())
 
 
+async def agencies_by_case(session: AsyncSession, case_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """The agencies each case was dispatched to, in order, for lists of many cases (one query, not one each)."""
+    stmt = select(Task.case_id, Task.agency).order_by(Task.id)
+    if case_ids is not None:
+        stmt = stmt.where(Task.case_id.in_(case_ids))
+    found: dict[int, list[str]] = {}
+    for case_id, agency in await session.execute(stmt):
+        if agency not in found.setdefault(case_id, []):
+            found[case_id].append(agency)
+    return found
+
+
 def record(session: AsyncSession, case: Case, actor: str, at: datetime, note: str = "",
            to: CaseState | None = None) -> None:
     """Add a timeline entry; with `to`, move the case there first (the lifecycle must allow it)."""

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases import OPEN_STATES
 from core.config import Deployment
-from core.models import Case, Task
+from core import casework
+from core.models import Case
 
 PUBLIC_STATES = [s.value for s in OPEN_STATES] + ["closed"]  # rejected pranks and merged reports stay inside
 COARSE = 2  # decimals kept of a coordinate
@@ -31,7 +32,8 @@ class PublicCase:
     longitude: float | None
 
 
-def _coarse(value: float | None) -> float | None:
+def coarse(value: float | None) -> float | None:
+    """A coordinate rounded to about 1 km: enough for figures, not enough to find a house."""
     return None if value is None else round(value, COARSE)
 
 
@@ -50,14 +52,9 @@ async def cases(session: AsyncSession, *, types: list[str] | None = None, start:
     if ticket is not None:
         stmt = stmt.where(Case.ticket == ticket)
     rows = list((await session.execute(stmt.order_by(Case.submitted_at.desc()).limit(limit))).scalars())
-    agencies: dict[int, list[str]] = {}
-    if rows:
-        tasks = await session.execute(select(Task.case_id, Task.agency).where(Task.case_id.in_([c.id for c in rows]))
-                                      .order_by(Task.id))
-        for case_id, agency in tasks:
-            agencies.setdefault(case_id, []).append(agency)
-    return [PublicCase(c.ticket, c.incident_type, c.state, tuple(dict.fromkeys(agencies.get(c.id, []))),
-                       c.submitted_at, c.updated_at, _coarse(c.latitude), _coarse(c.longitude)) for c in rows]
+    agencies = await casework.agencies_by_case(session, [c.id for c in rows]) if rows else {}
+    return [PublicCase(c.ticket, c.incident_type, c.state, tuple(agencies.get(c.id, [])),
+                       c.submitted_at, c.updated_at, coarse(c.latitude), coarse(c.longitude)) for c in rows]
 
 
 def georeport(case: PublicCase, config: Deployment, lang: str) -> dict:

@@ -16,10 +16,10 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases import OPEN_STATES
+from core.open_data import coarse
 from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task
 
 ERASED = "erased"
-COARSE = 2
 
 
 @dataclass
@@ -38,8 +38,7 @@ async def anonymise(session: AsyncSession, case: Case, now: datetime) -> int:
                       .scalars())
     await session.execute(delete(Attachment).where(Attachment.case_id == case.id))
     case.photo_media_id = None
-    case.latitude = None if case.latitude is None else round(case.latitude, COARSE)
-    case.longitude = None if case.longitude is None else round(case.longitude, COARSE)
+    case.latitude, case.longitude = coarse(case.latitude), coarse(case.longitude)
     case.address_text = case.description = case.rating_comment = None
     case.chat = ERASED
     await session.execute(update(Task).where(Task.case_id == case.id).values(note=None))

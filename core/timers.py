@@ -11,12 +11,15 @@ from core import inbox
 from core.models import Timer
 
 
+def _insert(session: AsyncSession, **values):
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(Timer).values(**values, status="pending")
+
+
 async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
                    payload: dict) -> None:
     """Arm the timer; the same (kind, key, version) again re-arms that one row instead of adding another."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
-                                        status="pending")
+    stmt = _insert(session, kind=kind, key=key, version=version, due_at=due_at, payload=payload)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=["kind", "key", "version"],
         set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "status": "pending",
@@ -27,9 +30,7 @@ async def ensure(session: AsyncSession, *, kind: str, key: str, version: int, du
                  payload: dict) -> None:
     """Arm the timer unless that (kind, key, version) exists already, fired or not: a step of a clock
     that several processes may plan must still happen once."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
-                                        status="pending")
+    stmt = _insert(session, kind=kind, key=key, version=version, due_at=due_at, payload=payload)
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["kind", "key", "version"]))
 
 

@@ -91,10 +91,14 @@ async def answer_for(fake, update: dict) -> str:
     return await eventually(found)
 
 
-def card_text(fake, chat_id: int, ticket: str) -> str:
-    """The text of the latest card (a message with buttons, edits applied) about `ticket`, or ""."""
+def latest_card(fake, chat_id: int, ticket: str) -> dict | None:
+    """The latest card (a message with buttons, edits applied) about `ticket`, not a reminder naming it."""
     for message in reversed(fake.sent(chat_id)):
-        body = message.get("text") or message.get("caption") or ""
-        if ticket in body and buttons(message):
-            return body
-    return ""
+        if ticket in (message.get("text") or message.get("caption") or "") and buttons(message):
+            return message
+    return None
+
+
+def card_text(fake, chat_id: int, ticket: str) -> str:
+    card = latest_card(fake, chat_id, ticket)
+    return (card.get("text") or card.get("caption") or "") if card else ""

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from core.i18n import t
 from core.models import Attachment, Case, CaseEvent, OutboxItem, Reporter, Task
-from tests.e2e_support import (CITIZEN, OPERATORS, answer_for, buttons, find, press, report_fire, texts,
+from tests.e2e_support import (CITIZEN, OPERATORS, answer_for, buttons, find, latest_card, press, report_fire, texts,
                                 wait_text)
 from tests.harness import eventually
 from tests.images import phone_jpeg
@@ -23,10 +23,8 @@ async def card_of(fake, ticket: str, data: str = "") -> dict:
 async def task_card(fake, group: int, ticket: str, data: str) -> dict:
     """The card of `ticket` in a group once it shows a button whose data starts with `data`."""
     def ready():
-        for card in reversed(fake.sent(group)):  # the card, not a reminder that names the same ticket
-            if ticket in (card.get("text") or card.get("caption") or "") and buttons(card):
-                return card if any(b.startswith(data) for b in buttons(card)) else None
-        return None
+        card = latest_card(fake, group, ticket)
+        return card if card and any(b.startswith(data) for b in buttons(card)) else None
     return await eventually(ready, timeout=40)
 
 

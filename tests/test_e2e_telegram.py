@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.models import Case, CaseEvent, InboxItem, Media, OutboxItem
 from tests.e2e_support import (CITIZEN, OPERATORS, SUMENEP, last_with_button, report_fire, start_fire_report,
-                                texts, wait_text)
+                                wait_text)
 from tests.harness import SECRET, eventually
 from tests.images import phone_jpeg
 

@@ -86,6 +86,12 @@ def local_time(config: Deployment, at: datetime, fmt: str = "%d-%m-%Y %H:%M") ->
     return at.astimezone(ZoneInfo(config.region.timezone)).strftime(fmt)
 
 
+def type_name(config: Deployment, code: str, lang: str) -> str:
+    """An incident type as people read it: emoji and name in their language."""
+    it = config.incident_type(code)
+    return f"{it.emoji} {it.name.get(lang)}".strip() if it else code
+
+
 def agency_name(config: Deployment, code: str, lang: str) -> str:
     agency = config.agency(code)
     return f"{agency.emoji} {agency.name.get(lang)}".strip() if agency else code
@@ -168,7 +174,7 @@ def report_text(view: CaseView, config: Deployment) -> str:
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
-    head = t(lang, "card.report", ticket=view.ticket, type=f"{it.emoji} {it.name.get(lang)}".strip(),
+    head = t(lang, "card.report", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
              urgency=urgency, when=local_time(config, view.submitted_at), reporter=view.reporter_name or "-",
              channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact, location=_where(view, lang),
              description=view.description or "-")
@@ -226,10 +232,9 @@ def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = 
 
 def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
     lang = config.region.default_language
-    it = config.incident_type(view.incident_type)
     handling = task.support_of is None
     head = t(lang, "task.card", ticket=view.ticket, agency=agency_name(config, task.agency, lang),
-             type=f"{it.emoji} {it.name.get(lang)}".strip(), when=local_time(config, view.submitted_at),
+             type=type_name(config, view.incident_type, lang), when=local_time(config, view.submitted_at),
              location=_where(view, lang), description=view.description or "-",
              contact=view.contact if handling else mask(view.contact))
     if not handling:

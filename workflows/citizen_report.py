@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from core.config import IncidentType
 from core.i18n import pick_language, t
-from core.messages import Choice, GeoPoint, Inbound, Kind, Outbound, Priority
+from core.messages import Choice, Inbound, Kind, Outbound, Priority
 from workflows.choices import chosen
 from workflows.context import Context
 from workflows.effects import CommentRating, RateCase, SetLanguage, StartTimer, StepResult, SubmitCase

@@ -7,30 +7,19 @@ from core import sla
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Outbound, Priority
-from workflows.cards import CaseView, agency_name, local_time
-
-
-def _type(config: Deployment, view: CaseView, lang: str) -> str:
-    it = config.incident_type(view.incident_type)
-    return f"{it.emoji} {it.name.get(lang)}".strip() if it else view.incident_type
+from workflows.cards import CaseView, agency_name, local_time, type_name
+from workflows.notices import leader_address
 
 
 def _ops(config: Deployment) -> Address:
     return Address("telegram", str(config.operators.telegram_chat_id))
 
 
-def leader_address(leader) -> Address:
-    """Telegram when the leader has it, else WhatsApp."""
-    if leader.telegram_user_id is not None:
-        return Address("telegram", str(leader.telegram_user_id))
-    return Address("whatsapp", leader.whatsapp)
-
-
 def verify_reminder(view: CaseView, config: Deployment, now: datetime) -> Outbound:
     lang = config.region.default_language
     waited = int((now - view.submitted_at).total_seconds() // 60)
     return Outbound(to=_ops(config), priority=Priority.URGENT, case_id=view.id,
-                    text=t(lang, "sla.verify_reminder", ticket=view.ticket, type=_type(config, view, lang),
+                    text=t(lang, "sla.verify_reminder", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
                            minutes=waited, left=max(sla.minutes_left(now, view.sla_due_at), 0)))
 
 
@@ -39,7 +28,7 @@ def reping(view: CaseView, task_agency: str, config: Deployment, on_duty: list[s
     group = Address("telegram", str(config.agency(task_agency).telegram_chat_id))
     duty = t(lang, "sla.reping_duty", names=", ".join(on_duty)) if on_duty else ""
     return Outbound(to=group, priority=Priority.URGENT, case_id=view.id,
-                    text=t(lang, "sla.reping", ticket=view.ticket, type=_type(config, view, lang),
+                    text=t(lang, "sla.reping", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
                            time=local_time(config, view.sla_due_at, "%H:%M"), duty=duty))
 
 
@@ -55,7 +44,7 @@ def escalation(view: CaseView, config: Deployment, leader, now: datetime) -> Out
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
     return Outbound(to=leader_address(leader), priority=Priority.URGENT, case_id=view.id, template="status_update",
-                    text=t(lang, "sla.escalation", ticket=view.ticket, type=_type(config, view, lang),
+                    text=t(lang, "sla.escalation", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
                            minutes=int((now - view.submitted_at).total_seconds() // 60), target=it.sla_minutes,
                            state=t(lang, f"state.{view.state}"), holder=holder(view, config, lang)))
 
@@ -63,6 +52,6 @@ def escalation(view: CaseView, config: Deployment, leader, now: datetime) -> Out
 def no_operator(view: CaseView, config: Deployment) -> list[Outbound]:
     """Nobody checked in at the command centre: the configured leader hears of the new report at once."""
     lang = config.region.default_language
-    text = t(lang, "roster.no_operator", ticket=view.ticket, type=_type(config, view, lang))
+    text = t(lang, "roster.no_operator", ticket=view.ticket, type=type_name(config, view.incident_type, lang))
     return [Outbound(to=leader_address(leader), text=text, priority=Priority.URGENT, case_id=view.id,
                      template="status_update") for leader in config.leaders(config.roster.alert_role)]

@@ -43,8 +43,8 @@ def _duration(seconds: float | None, lang: str) -> str:
     return t(lang, "figures.ms", minutes=minutes, seconds=secs)
 
 
-def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.0f}%"
+def percent(share: float | None, none: str = "-") -> str:
+    return none if share is None else f"{share * 100:.0f}%"
 
 
 def render(fig: Figures, config: Deployment, title: str, lang: str | None = None) -> str:
@@ -63,9 +63,9 @@ def render(fig: Figures, config: Deployment, title: str, lang: str | None = None
     lines += [t(lang, "figures.line", name=t(lang, f"stage.{name}"), value=_duration(fig.median_seconds[name], lang))
               for name, _, _ in STAGES]
     decided = fig.urgent_met + fig.urgent_missed
-    lines.append(t(lang, "figures.sla", met=fig.urgent_met, decided=decided, percent=_percent(fig.compliance),
+    lines.append(t(lang, "figures.sla", met=fig.urgent_met, decided=decided, percent=percent(fig.compliance),
                    pending=fig.urgent_pending) if decided or fig.urgent_pending else t(lang, "figures.sla_none"))
-    lines.append(t(lang, "figures.pranks", count=fig.pranks, percent=_percent(fig.prank_share)))
+    lines.append(t(lang, "figures.pranks", count=fig.pranks, percent=percent(fig.prank_share)))
     lines.append(t(lang, "figures.rating", average=f"{fig.average_rating:.1f}", count=fig.ratings)
                  if fig.ratings else t(lang, "figures.rating_none"))
     lines.append(t(lang, "figures.open", count=fig.open_now))

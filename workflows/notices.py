@@ -15,6 +15,13 @@ def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticke
                     template="status_update", case_id=case_id)
 
 
+def leader_address(leader) -> Address:
+    """Leaders are reached on Telegram when they have it, else on WhatsApp."""
+    if leader.telegram_user_id is not None:
+        return Address("telegram", str(leader.telegram_user_id))
+    return Address("whatsapp", leader.whatsapp)
+
+
 def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:
     return ", ".join(agency_name(config, c, lang) for c in codes)
 

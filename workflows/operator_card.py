@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from core.config import Deployment
 from core.i18n import t
-from core.messages import Address, GeoPoint, Outbound, Priority
+from core.messages import GeoPoint, Outbound, Priority
 from workflows.cards import CaseView, card_message, local_time
+from workflows.notices import leader_address
 
 
 def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
@@ -20,8 +21,6 @@ def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
     notice = t(lang, "leader.new_report", ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))
-    for leader in config.leadership:  # Telegram when they have it, else WhatsApp
-        to = (Address("telegram", str(leader.telegram_user_id)) if leader.telegram_user_id is not None
-              else Address("whatsapp", leader.whatsapp))
-        out.append(Outbound(to=to, text=notice, priority=priority, case_id=view.id, template="status_update"))
+    for leader in config.leadership:
+        out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id, template="status_update"))
     return out

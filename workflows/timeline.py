@@ -5,7 +5,7 @@ from datetime import datetime
 
 from core.config import Deployment
 from core.i18n import t
-from workflows.cards import agency_name, local_time
+from workflows.cards import agency_name, local_time, type_name
 
 
 def _note(note: str, config: Deployment, lang: str) -> str:
@@ -40,8 +40,7 @@ def open_cases_text(rows: list[tuple[str, str, str, datetime]], now: datetime, c
         return t(lang, "desk.no_open_cases")
     lines = [t(lang, "desk.open_header", count=len(rows))]
     for ticket, code, state, at in rows:
-        it = config.incident_type(code)
         minutes = int((now - at).total_seconds() // 60)
-        lines.append(t(lang, "desk.open_line", ticket=ticket, type=f"{it.emoji} {it.name.get(lang)}".strip(),
+        lines.append(t(lang, "desk.open_line", ticket=ticket, type=type_name(config, code, lang),
                        state=t(lang, f"state.{state}"), minutes=minutes))
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from core.casework import TaskState
 from core.config import Deployment
 from core.messages import Address, Choice, Inbound, Outbound, Priority
 from core.models import Case, CaseEvent, Task
-from workflows import cards, clock_notices, figures_text
+from workflows import cards, clock_notices, figures_text, notices
 
 DIGEST_KEY, RETENTION_KEY = "system:digest", "system:retention"
 log = structlog.get_logger()
@@ -128,6 +128,6 @@ async def digest(session: AsyncSession, config: Deployment, now: datetime) -> li
     fig = await figures.load(session, start, end, now)
     lang = config.region.default_language
     text = figures_text.render(fig, config, figures_text.digest_title(config, local_day, lang), lang)
-    targets = [clock_notices.leader_address(leader) for leader in config.leadership]
+    targets = [notices.leader_address(leader) for leader in config.leadership]
     targets += [Address("telegram", str(chat)) for chat in config.digest.telegram_chat_ids]
     return [Outbound(to=to, text=text, template="status_update") for to in dict.fromkeys(targets)]

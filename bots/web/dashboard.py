@@ -85,12 +85,13 @@ async def _rows(request: Request) -> dict:
     deps = request.app.state.deps
     now, lang = deps.clock.now(), language(request)
     async with deps.sessions() as session:
-        rows = []
-        for case in await casework.open_cases(session, limit=200):
-            tasks = await casework.tasks_of(session, case.id)
-            left = sla.minutes_left(now, case.sla_due_at) if case.sla_due_at and sla.waiting(case.state) else None
-            rows.append((case, ", ".join(cards.agency_name(deps.config, x.agency, lang) for x in tasks), left))
-    return {"rows": rows, "type_name": lambda code: _type_name(deps.config, code, lang),
+        cases = await casework.open_cases(session, limit=200)
+        agencies = await casework.agencies_by_case(session, [c.id for c in cases]) if cases else {}
+    rows = []
+    for case in cases:
+        left = sla.minutes_left(now, case.sla_due_at) if case.sla_due_at and sla.waiting(case.state) else None
+        rows.append((case, ", ".join(cards.agency_name(deps.config, a, lang) for a in agencies.get(case.id, [])), left))
+    return {"rows": rows, "type_name": lambda code: cards.type_name(deps.config, code, lang),
             "local": lambda at: cards.local_time(deps.config, at) if at else "–"}
 
 
@@ -148,7 +149,7 @@ async def case_page(ticket: str, request: Request):
                  m.delivery_status or m.status) for m in sent if not m.payload.get("answer_callback")]
     return render(request, "case.html", account=account, csrf=web_session.csrf, case=case, reporter=reporter,
                   reasons=REJECT_REASONS, who=who, messages=messages,
-                  events=events, tasks=tasks, photos=photos, type_name=_type_name(deps.config, case.incident_type, lang),
+                  events=events, tasks=tasks, photos=photos, type_name=cards.type_name(deps.config, case.incident_type, lang),
                   agency=lambda code: cards.agency_name(deps.config, code, lang),
                   local=lambda at: cards.local_time(deps.config, at, "%d-%m-%Y %H:%M:%S") if at else "–")
 
@@ -203,15 +204,13 @@ async def _export_rows(request: Request) -> list[list]:
     async with deps.sessions() as session:
         cases = list((await session.execute(select(Case).where(Case.submitted_at.is_not(None))
                                             .order_by(Case.submitted_at))).scalars())
-        agencies: dict[int, list[str]] = {}
-        for case_id, code in await session.execute(select(Task.case_id, Task.agency).order_by(Task.id)):
-            agencies.setdefault(case_id, []).append(code)
+        agencies = await casework.agencies_by_case(session)
     iso = lambda at: at.isoformat() if at else ""  # noqa: E731
     return [[c.ticket, c.incident_type, c.urgent, c.state, iso(c.submitted_at), iso(c.verified_at),
              iso(c.dispatched_at), iso(c.accepted_at), iso(c.on_scene_at), iso(c.resolved_at), iso(c.closed_at),
              iso(c.sla_due_at), sla.outcome(state=c.state, due_at=c.sla_due_at, accepted_at=c.accepted_at,
                                             closed_at=c.closed_at, now=now) or "",
-             " ".join(dict.fromkeys(agencies.get(c.id, []))), c.report_count, c.reject_reason or "",
+             " ".join(agencies.get(c.id, [])), c.report_count, c.reject_reason or "",
              c.rating or "", c.latitude if c.latitude is not None else "", c.longitude if c.longitude is not None else ""]
             for c in cases]
 
@@ -228,9 +227,6 @@ def _recipient(config, message: OutboxItem, reporter_actor: str, lang: str) -> s
     return cards.agency_name(config, agency.code, lang) if agency else (config.person_name(channel, ident) or channel)
 
 
-def _type_name(config, code: str, lang: str) -> str:
-    it = config.incident_type(code)
-    return f"{it.emoji} {it.name.get(lang)}".strip() if it else code
 
 
 @router.get("/figures")
@@ -261,4 +257,4 @@ async def figures_page(request: Request):
                      "data": list(by_agency.values())},
     }
     return render(request, "figures.html", account=account, csrf=web_session.csrf, total=total, data=data,
-                  percent=lambda share: "–" if share is None else f"{share * 100:.0f}%")
+                  percent=lambda share: figures_text.percent(share, "–"))

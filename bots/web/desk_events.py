@@ -23,11 +23,10 @@ def parse(payload: dict) -> Inbound:
 
 async def submit(deps, username: str, name: str, choice: str) -> None:
     """Store the action durably, then apply it at once (the worker would otherwise, moments later)."""
+    payload, external_id = {"username": username, "name": name, "choice": choice}, uuid.uuid4().hex
     async with deps.sessions() as session, session.begin():
-        external_id = uuid.uuid4().hex
         await inbox.store(session, channel=CHANNEL, external_id=external_id, conversation_key=f"{CHANNEL}:{username}",
-                          payload={"username": username, "name": name, "choice": choice}, now=deps.clock.now())
-    async with deps.sessions() as session:
+                          payload=payload, now=deps.clock.now())
         item_id = await inbox.id_of(session, CHANNEL, external_id)
-    await conversations.handle(deps, item_id, parse({"username": username, "name": name, "choice": choice}))
+    await conversations.handle(deps, item_id, parse(payload))
     await deps.coord.wake("outbox")

@@ -12,10 +12,6 @@ from workflows import figures_text
 router = APIRouter(tags=["public"])
 
 
-def _percent(share: float | None) -> str:
-    return "–" if share is None else f"{share * 100:.0f}%"
-
-
 def _minutes(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds / 60:.1f} min"
 
@@ -32,4 +28,4 @@ async def public(request: Request):
     by_type = Counter(periods[-1][1].by_type)
     rows = [(deps.config.incident_type(code).name.get(lang) if deps.config.incident_type(code) else code, n)
             for code, n in by_type.most_common()]
-    return render(request, "public.html", periods=periods, by_type=rows, percent=_percent, minutes=_minutes)
+    return render(request, "public.html", periods=periods, by_type=rows, percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes)
