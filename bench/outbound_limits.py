@@ -36,20 +36,21 @@ PG_ADMIN, PG_DB, REDIS = "postgresql://postgres@127.0.0.1:5432/postgres", "siaga
 FIRST_USER = 700_000
 
 
-async def fresh_database() -> str:
+async def fresh_database(name: str = PG_DB, redis_url: str = REDIS) -> str:
+    """An empty schema in PostgreSQL database `name` and an empty Redis database: one bench's own."""
     conn = await asyncpg.connect(PG_ADMIN)
     try:
-        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB):
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.drop_all)
         await conn.run_sync(Base.metadata.create_all)
     await engine.dispose()
-    client = aioredis.from_url(REDIS)
+    client = aioredis.from_url(redis_url)
     await client.flushdb()
     await client.aclose()
     return url

@@ -858,8 +858,14 @@ class FakeTelegram:
         enforce_limits: bool = True,
         webhook_retry_delay: float = 0.05,
         webhook_max_attempts: int = 5,
+        connections: int = 1,
     ) -> None:
         self.token = token
+        # Telegram's max_connections: with more than one, chats are delivered concurrently, each in order.
+        self.connections = connections
+        # A load balancer in front of several `web` instances: attempts go round these URLs when set.
+        self.webhook_targets: list[str] = []
+        self._next_target = 0
         self.enforce_limits = enforce_limits
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_max_attempts = webhook_max_attempts
@@ -907,6 +913,8 @@ class FakeTelegram:
         self._poll_generation = 0
         self._closing = False
         self._delivery_lock = asyncio.Lock()
+        self._chat_locks: dict[Any, asyncio.Lock] = {}
+        self._slots = asyncio.Semaphore(max(1, connections))
         self._webhook_error: tuple[int, str] | None = None
         self._background: set[asyncio.Task] = set()
         self._http: httpx.AsyncClient | None = None
@@ -1096,7 +1104,7 @@ class FakeTelegram:
         if "update_id" not in update:
             update["update_id"] = self._next_update_id
         self._next_update_id = max(self._next_update_id, update["update_id"] + 1)
-        async with self._delivery_lock:
+        async with self._delivery_slot(update):
             if not self._wants(_update_type(update)):
                 return 0
             if self.webhook is None:
@@ -1105,6 +1113,18 @@ class FakeTelegram:
                     self._queue_changed.notify_all()
                 return 0
             return await self._post_to_webhook(update)
+
+    @contextlib.asynccontextmanager
+    async def _delivery_slot(self, update: dict):
+        """One delivery at a time, or up to `connections` at once with each chat's updates kept in order."""
+        if self.connections <= 1:
+            async with self._delivery_lock:
+                yield
+            return
+        body = next((v for v in update.values() if isinstance(v, dict)), {})
+        chat = (body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from") or {}).get("id")
+        async with self._chat_locks.setdefault(chat, asyncio.Lock()), self._slots:
+            yield
 
     def redeliver(self, update: dict) -> Awaitable[int]:
         """Deliver the same Update again (same update_id), as Telegram does after a failed delivery."""
@@ -1736,7 +1756,11 @@ class FakeTelegram:
             if attempt:
                 await asyncio.sleep(self.webhook_retry_delay)
             try:
-                response = await self._http.post(self.webhook["url"], content=body, headers=headers)
+                url = self.webhook["url"]
+                if self.webhook_targets:
+                    url = self.webhook_targets[self._next_target % len(self.webhook_targets)]
+                    self._next_target += 1
+                response = await self._http.post(url, content=body, headers=headers)
             except httpx.TimeoutException:
                 status, error = NETWORK_FAILURE_STATUS, "Read timeout expired"
             except httpx.HTTPError as exc:
