@@ -1,129 +1,144 @@
-"""Citizens reporting at once against the production shape; webhook acknowledgement and end-to-end latency.
+"""A surge of citizens against the production shape: throughput, acknowledgement and end-to-end latency.
 
-    .venv/bin/python bench/load.py [--citizens 20] [--workers 2]
+    .venv/bin/python bench/load.py [--citizens 200] [--webs 2] [--workers 2] [--spread 60]
 
-`web` (uvicorn) and `--workers` worker instances on PostgreSQL (`siaga_bench`) and Redis (db 14), in one
-process, talking to the fake Bot API with Telegram's limits enforced. Each citizen walks the whole report
-(text, type button, skip photo, pin, skip description, confirm) waiting for each answer like a person;
-then an operator verifies every report. Prints sustained updates/s, p50/p99 webhook acknowledgement,
-p50/p99 from the citizen's confirm to the operators' card, and from verification to the agency's task.
-The fake delivers updates one at a time (as Telegram does per bot with one connection), so updates/s is
-bounded by the acknowledgement time; card and task latencies are bounded by Telegram's 20 messages a
-minute per group, which every report uses twice (card and pin).
+`--webs` `siaga web` and `--workers` `siaga worker` OS processes (bench/cluster.py) on PostgreSQL
+(`siaga_bench`) and Redis (db 14); the fake Bot API enforces Telegram's limits and delivers webhooks over
+40 connections (Telegram's default max_connections), each chat in order, round-robin over the web
+instances. Citizens arrive at random within `--spread` seconds and walk the whole report (text, type button,
+photo skipped or not asked, pin, description skipped, confirm), waiting for each answer like a person; an
+operator verifies every card as soon as it shows. Prints sustained updates/s, p50/p99 webhook
+acknowledgement, confirm → operators' card and verification → agency task, limit violations, messages sent
+twice, what the database holds (every update stored and processed once) and the log check.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import asyncpg  # noqa: E402
+
+from bench.citizens import FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct  # noqa: E402
+from bench.cluster import Cluster, leaks  # noqa: E402
 from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
-from tests.e2e_support import buttons, last_with_button  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
-from tests.harness import eventually, gateway  # noqa: E402
+from tests.harness import SECRET  # noqa: E402
 
-FIRST = 800_000
-OPERATOR, DAMKAR = 1001, -1001000000101
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+RUNS = ROOT / "bench" / "runs"
 
 
-def with_text(fake, chat: int, fragment: str, since: int = 0):
-    return next((m for m in fake.sent(chat)[since:] if fragment in (m.get("text") or m.get("caption") or "")), None)
-
-
-async def citizen(fake, uid: int, n: int, confirmed: dict) -> str:
-    wait = lambda f: eventually(f, timeout=600, interval=0.2)  # noqa: E731
-    await fake.send_text(uid, "tolong ada kebakaran")
-    await fake.press_button(uid, await wait(lambda: last_with_button(fake, uid, "type:fire")), "type:fire")
-    await fake.press_button(uid, await wait(lambda: last_with_button(fake, uid, "skip")), "skip")
-    await wait(lambda: with_text(fake, uid, "Di mana lokasinya"))
-    since = len(fake.sent(uid))
-    await fake.send_location(uid, -7.0 - n * 0.01, 113.8 + n * 0.01)  # apart: no same-incident flags
-    ask = await wait(lambda: next((m for m in fake.sent(uid)[since:] if "skip" in buttons(m)), None))
-    await fake.press_button(uid, ask, "skip")
-    confirm = await wait(lambda: last_with_button(fake, uid, "confirm:send"))
-    confirmed[uid] = time.monotonic()
-    await fake.press_button(uid, confirm, "confirm:send")
-    done = await wait(lambda: with_text(fake, uid, "Nomor tiket Anda"))
-    return done["text"].split("Nomor tiket Anda: ")[1][:12]
-
-
-async def run(citizens: int, workers: int) -> None:
+async def run(citizens: int, webs: int, workers: int, spread: float, seed: int) -> None:
+    """The report surge against OS processes; prints the issue's figures and the double-processing checks."""
     config = load_config(ROOT / "config" / "sumenep.yaml")
     ops = config.operators.telegram_chat_id
+    crews = [a.telegram_chat_id for a in config.agencies]
     url = await fresh_database()
     acks: list[float] = []
-    async with FakeTelegram() as fake:
+    refused = Counter()
+    rng = random.Random(seed)
+    async with FakeTelegram(connections=40, webhook_max_attempts=200, webhook_retry_delay=0.5) as fake:
         original = fake._post_to_webhook
 
         async def timed(update):
             started = time.monotonic()
-            try:
-                return await original(update)
-            finally:
-                acks.append(time.monotonic() - started)
+            status = await original(update)
+            acks.append(time.monotonic() - started)
+            refused[status] += 1
+            return status
         fake._post_to_webhook = timed
-        fake.group(ops, "Operator 112")
-        fake.group(DAMKAR, "Damkar")
-        for person in [*config.operators.members, *config.leadership, *(m for a in config.agencies for m in a.members)]:
-            if person.telegram_user_id:
-                fake.user(person.telegram_user_id, person.name)
-                fake.start_private(person.telegram_user_id)
-        for n in range(citizens):
-            fake.user(FIRST + n, f"Warga {n}")
-            fake.start_private(FIRST + n)
-        async with gateway(fake, url, redis_url=REDIS, config=config, run_worker=False, workers=workers):
-            confirmed: dict[int, float] = {}
+        register_people(fake, config, citizens)
+        marks, stop = Marks(), asyncio.Event()
+        async with Cluster(fake, url, REDIS, RUNS / "load", webs=webs, workers=workers) as cluster:
+            watchers = [asyncio.create_task(operator(fake, ops, marks, stop)),
+                        asyncio.create_task(crews_watch(fake, crews, marks, stop))]
+
+            async def arrive(n: int):
+                await asyncio.sleep(rng.uniform(0, spread))
+                return await citizen(fake, FIRST_CITIZEN + n, n, marks)
             began = time.monotonic()
-            tickets = await asyncio.gather(*(citizen(fake, FIRST + n, n, confirmed) for n in range(citizens)))
-            walked = time.monotonic() - began
-            updates = len(acks)
-            card_at: dict[str, float] = {}
-            while len(card_at) < citizens:
-                for ticket in tickets:
-                    if ticket not in card_at and with_text(fake, ops, ticket):
-                        card_at[ticket] = time.monotonic()
-                await asyncio.sleep(0.2)
-            to_card = [card_at[t] - confirmed[FIRST + n] for n, t in enumerate(tickets)]
-            verified: dict[str, float] = {}
-            for ticket in tickets:
-                card = next(m for m in reversed(fake.sent(ops)) if ticket in (m.get("text") or m.get("caption") or "")
-                            and any(b.startswith("op:verify") for b in buttons(m)))
-                data = next(b for b in buttons(card) if b.startswith("op:verify"))
-                verified[ticket] = time.monotonic()
-                await fake.press_button(OPERATOR, card, data)
-            task_at: dict[str, float] = {}
-            while len(task_at) < citizens:
-                for ticket in tickets:
-                    if ticket not in task_at and with_text(fake, DAMKAR, ticket):
-                        task_at[ticket] = time.monotonic()
-                await asyncio.sleep(0.2)
-            to_task = [task_at[t] - verified[t] for t in tickets]
-    print(f"{citizens} citizens at once, web + {workers} workers, PostgreSQL + Redis, Telegram limits enforced")
-    print(f"reports walked in {walked:.1f} s: {updates} updates, {updates / walked:.1f} updates/s sustained")
+            tickets = [t for t in await asyncio.gather(*(arrive(n) for n in range(citizens))) if t]
+            walked, updates = time.monotonic() - began, len(acks)
+            await wait_until(lambda: len(marks.task) >= len(tickets), 3600)
+            stop.set()
+            await asyncio.gather(*watchers)
+            checks = await store_checks(url)
+            lines = cluster.log_lines()
+        violations, dups = len(fake.limit_violations), duplicates(fake, [ops, *crews, *range(FIRST_CITIZEN, FIRST_CITIZEN + citizens)])
+        secrets = [fake.token, fake.token.split(":")[1], SECRET]
+    to_card = [marks.card[t] - marks.confirmed[t] for t in tickets if t in marks.card]
+    to_task = [marks.task[t] - marks.verified[t] for t in tickets if t in marks.task]
+    print(f"{citizens} citizens arriving over {spread:.0f} s; {webs} web + {workers} worker processes; "
+          f"PostgreSQL + Redis; Telegram limits enforced")
+    print(f"walks: {len(tickets)} tickets, {len(marks.failed)} stuck; walk p50 {pct(list(marks.walked.values()), 50):.1f} s, "
+          f"p99 {pct(list(marks.walked.values()), 99):.1f} s")
+    print(f"updates: {updates} in {walked:.1f} s = {updates / walked:.1f} updates/s sustained; answers {dict(refused)}")
     print(f"webhook acknowledgement: p50 {pct(acks, 50) * 1000:.0f} ms, p99 {pct(acks, 99) * 1000:.0f} ms, "
           f"max {max(acks) * 1000:.0f} ms")
-    print(f"confirm → operators' card: p50 {pct(to_card, 50):.1f} s, p99 {pct(to_card, 99):.1f} s")
-    print(f"verification → agency task: p50 {pct(to_task, 50):.1f} s, p99 {pct(to_task, 99):.1f} s")
-    print(f"limit violations seen by the fake: {len(fake.limit_violations)}")
+    print(f"confirm → operators' card ({len(to_card)}): p50 {pct(to_card, 50):.1f} s, p99 {pct(to_card, 99):.1f} s")
+    print(f"verification → agency task ({len(to_task)}): p50 {pct(to_task, 50):.1f} s, p99 {pct(to_task, 99):.1f} s")
+    print(f"limit violations seen by the fake: {violations}; messages sent twice: {dups}")
+    print(f"store: {checks}")
+    print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(leaks(lines, secrets))}")
+
+
+def register_people(fake, config, citizens: int) -> None:
+    """The deployment's groups and staff, and the citizens, as the fake knows them."""
+    fake.group(config.operators.telegram_chat_id, "Operator 112")
+    for agency in config.agencies:
+        fake.group(agency.telegram_chat_id, agency.code)
+    for person in [*config.operators.members, *config.leadership, *(m for a in config.agencies for m in a.members)]:
+        if person.telegram_user_id:
+            fake.user(person.telegram_user_id, person.name)
+            fake.start_private(person.telegram_user_id)
+    for n in range(citizens):
+        fake.user(FIRST_CITIZEN + n, f"Warga {n}")
+        fake.start_private(FIRST_CITIZEN + n)
+
+
+async def wait_until(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.5)
+    return True
+
+
+async def store_checks(url: str) -> dict:
+    """What the database says: updates stored and processed once, cases, and sends left or sent twice."""
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return {
+            "inbox": dict(await conn.fetch("SELECT status, count(*) FROM inbox GROUP BY status")),
+            "inbox rows per update > 1": await conn.fetchval(
+                "SELECT count(*) FROM (SELECT external_id FROM inbox GROUP BY channel, external_id HAVING count(*) > 1) x"),
+            "cases": await conn.fetchval("SELECT count(*) FROM cases"),
+            "reporters with more than one case": await conn.fetchval(
+                "SELECT count(*) FROM (SELECT reporter_id FROM cases GROUP BY reporter_id HAVING count(*) > 1) x"),
+            "outbox": dict(await conn.fetch("SELECT status, count(*) FROM outbox GROUP BY status")),
+        }
+    finally:
+        await conn.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=20)
+    parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--spread", type=float, default=60, help="citizens arrive at random within these seconds")
+    parser.add_argument("--seed", type=int, default=112)
     args = parser.parse_args()
-    asyncio.run(run(args.citizens, args.workers))
+    asyncio.run(run(args.citizens, args.webs, args.workers, args.spread, args.seed))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,13 @@ def _where(view: CaseView, lang: str) -> str:
     return view.address_text or "-"
 
 
+def map_link(view: CaseView) -> str:
+    """A map link inside the card instead of a separate pin: one message per report in the busy operators' group."""
+    if view.latitude is None:
+        return ""
+    return f"https://www.google.com/maps/search/?api=1&query={view.latitude:.5f},{view.longitude:.5f}"
+
+
 def task_line(view: CaseView, task: TaskView, config: Deployment, lang: str) -> str:
     name = agency_name(config, task.agency, lang)
     if task.support_of is not None:
@@ -176,8 +183,8 @@ def report_text(view: CaseView, config: Deployment) -> str:
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
     head = t(lang, "card.report", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
              urgency=urgency, when=local_time(config, view.submitted_at), reporter=view.reporter_name or "-",
-             channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact, location=_where(view, lang),
-             description=view.description or "-")
+             channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact,
+             location=" ".join(filter(None, (_where(view, lang), map_link(view)))), description=view.description or "-")
     return f"{head}\n{_status(view, config, lang)}"
 
 
@@ -216,6 +223,12 @@ def duplicate_buttons(view: CaseView, candidates: list[tuple[int, str, str]], co
     return (*rows, Choice(f"op:back:{view.id}", t(lang, "button.back")))
 
 
+def edit_priority(priority: int) -> int:
+    """Just below a new message of the same rank: in a surge a new report reaches a group before an update
+    of one it already shows (the group allows 20 a minute; waiting edits of one card collapse into one)."""
+    return priority - 1
+
+
 def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = "",
                  choices: tuple[Choice, ...] | None = None) -> Outbound:
     """The report card as a first send (photo, buttons) or as an edit in place."""
@@ -224,8 +237,8 @@ def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = 
     priority = priority_of(view, config)
     ref = f"card:{view.id}"
     if edit:
-        return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2, priority=priority,
-                        edit_of=ref, case_id=view.id)
+        return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2,
+                        priority=edit_priority(priority), edit_of=ref, case_id=view.id)
     return Outbound(to=ops, text=report_text(view, config), photo_media_id=view.photo_media_id, choices=buttons,
                     columns=2, priority=priority, ref=ref, case_id=view.id)
 
@@ -280,8 +293,8 @@ def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: b
     priority = priority_of(view, config)
     text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"
     if edit:
-        return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=priority, edit_of=ref,
-                         case_id=view.id)]
+        return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=edit_priority(priority),
+                         edit_of=ref, case_id=view.id)]
     out = [Outbound(to=group, text=text, photo_media_id=view.photo_media_id, choices=buttons, columns=2,
                     priority=priority, ref=ref, case_id=view.id)]
     if view.latitude is not None:

@@ -1,23 +1,19 @@
-"""What the command centre hears when a report is submitted: the operators' card with its pin, and leadership."""
+"""What the command centre hears when a report is submitted: the operators' card, and leadership."""
 from __future__ import annotations
 
 from core.config import Deployment
 from core.i18n import t
-from core.messages import GeoPoint, Outbound, Priority
+from core.messages import Outbound, Priority
 from workflows.cards import CaseView, card_message, local_time
 from workflows.notices import leader_address
 
 
 def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
-    """The report card (photo, text, buttons), the location pin, and a short notice to each leader."""
+    """The report card (photo, text, buttons, map link: no separate pin, see cards.map_link) and each leader's notice."""
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
     priority = Priority.URGENT if view.urgent else Priority.NORMAL
-    card = card_message(view, config, edit=False)
-    out = [card]
-    if view.latitude is not None:
-        out.append(Outbound(to=card.to, location=GeoPoint(view.latitude, view.longitude), priority=priority,
-                            case_id=view.id))
+    out = [card_message(view, config, edit=False)]
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
     notice = t(lang, "leader.new_report", ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))

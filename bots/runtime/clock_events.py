@@ -72,7 +72,14 @@ async def _once(session: AsyncSession, case: Case, note: str, now: datetime) -> 
 
 
 async def on_verify(session, config, case: Case, payload: dict, now: datetime) -> list[Outbound]:
-    if case.state != "submitted" or not await _once(session, case, "sla:verify_reminder", now):
+    if case.state != "submitted":
+        return []
+    if (await outbox.edit_target(session, f"card:{case.id}"))[0] == "waiting":
+        # In a surge the card itself still waits for the group's 20 messages a minute: a reminder about a
+        # card nobody has seen would only take its place; the card shows the time left when it arrives.
+        log.info("sla_verify_reminder_skipped", case_id=case.id, reason="card_not_shown_yet")
+        return []
+    if not await _once(session, case, "sla:verify_reminder", now):
         return []
     return [clock_notices.verify_reminder(await case_view(session, case, config, now), config, now)]
 

@@ -1,0 +1,106 @@
+"""Simulated citizens and an operator for the load and fault benchmarks, driving the fake Bot API like people do."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tests.e2e_support import buttons, last_with_button
+from tests.harness import eventually
+
+FIRST_CITIZEN = 800_000
+OPERATOR = 1001
+# One type per agency group, so tasks spread over five crew groups (photo optional or not asked at all).
+KINDS = ["fire", "medical", "crime", "flood", "water_outage"]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def text_of(message: dict) -> str:
+    return message.get("text") or message.get("caption") or ""
+
+
+def with_text(fake, chat: int, fragment: str, since: int = 0):
+    return next((m for m in fake.sent(chat)[since:] if fragment in text_of(m)), None)
+
+
+@dataclass
+class Marks:
+    """When each citizen confirmed and got a ticket; when each ticket's card and task appeared."""
+
+    confirmed: dict[str, float] = field(default_factory=dict)
+    tickets: dict[int, str] = field(default_factory=dict)
+    walked: dict[int, float] = field(default_factory=dict)
+    card: dict[str, float] = field(default_factory=dict)
+    verified: dict[str, float] = field(default_factory=dict)
+    task: dict[str, float] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
+async def citizen(fake, uid: int, n: int, marks: Marks, timeout: float = 900) -> str | None:
+    """One report from first message to ticket, waiting for each answer like a person would."""
+    wait = lambda f: eventually(f, timeout=timeout, interval=0.25)  # noqa: E731
+    kind = KINDS[n % len(KINDS)]
+    began = time.monotonic()
+    try:
+        await fake.send_text(uid, "tolong ada kejadian")
+        await fake.press_button(uid, await wait(lambda: last_with_button(fake, uid, f"type:{kind}")), f"type:{kind}")
+        asked = await wait(lambda: last_with_button(fake, uid, "skip") or with_text(fake, uid, "Di mana lokasinya"))
+        if "skip" in buttons(asked):
+            await fake.press_button(uid, asked, "skip")
+        await wait(lambda: with_text(fake, uid, "Di mana lokasinya"))
+        since = len(fake.sent(uid))
+        await fake.send_location(uid, -7.0 - (n % 70) * 0.01, 113.5 + (n // 70) * 0.01)  # apart: no same-incident flags
+        ask = await wait(lambda: next((m for m in fake.sent(uid)[since:] if "skip" in buttons(m)), None))
+        await fake.press_button(uid, ask, "skip")
+        confirm = await wait(lambda: last_with_button(fake, uid, "confirm:send"))
+        at = time.monotonic()
+        await fake.press_button(uid, confirm, "confirm:send")
+        done = await wait(lambda: with_text(fake, uid, "Nomor tiket Anda"))
+    except AssertionError:
+        marks.failed.append(f"citizen {uid} stuck after {time.monotonic() - began:.0f} s")
+        return None
+    ticket = done["text"].split("Nomor tiket Anda: ")[1][:12]
+    marks.confirmed[ticket], marks.tickets[uid], marks.walked[uid] = at, ticket, time.monotonic() - began
+    return ticket
+
+
+async def operator(fake, ops: int, marks: Marks, stop: asyncio.Event) -> None:
+    """Verifies each card as soon as it shows in the operators' group, as a 112 operator on shift does."""
+    pressed: set[str] = set()
+    while not stop.is_set():
+        for message in fake.sent(ops):
+            data = next((b for b in buttons(message) if b.startswith("op:verify")), None)
+            ticket = next((t for t in marks.confirmed if t in text_of(message)), None)
+            if data and ticket and ticket not in pressed:
+                marks.card.setdefault(ticket, time.monotonic())
+                pressed.add(ticket)
+                marks.verified[ticket] = time.monotonic()
+                await fake.press_button(OPERATOR, message, data)
+        await asyncio.sleep(0.25)
+
+
+async def crews_watch(fake, groups: list[int], marks: Marks, stop: asyncio.Event) -> None:
+    """Notes when each verified ticket's task reaches a crew group."""
+    while not stop.is_set():
+        for group in groups:
+            for message in fake.sent(group):
+                text = text_of(message)
+                for ticket in marks.verified:
+                    if ticket not in marks.task and ticket in text:
+                        marks.task[ticket] = time.monotonic()
+        await asyncio.sleep(0.5)
+
+
+def duplicates(fake, chats: list[int]) -> int:
+    """Messages sent twice to one chat (same method, text and buttons): what a crash between send and record costs."""
+    count = 0
+    for chat in chats:
+        seen = Counter((m.get("_method"), text_of(m), str(m.get("reply_markup")), str(m.get("location")))
+                       for m in fake.sent(chat) if m.get("_method") != "sendChatAction")
+        count += sum(n - 1 for n in seen.values() if n > 1)
+    return count

@@ -1,0 +1,148 @@
+"""The production shape for benchmarks: `siaga web` and `siaga worker` as OS processes that can be killed.
+
+Each process is the installed console script with the environment of CONTRACT.md, pointed at the fake Bot
+API (and fake Graph API when given); the fake delivers webhooks round-robin over the `web` instances like a
+load balancer. Logs go to one file per process in `run_dir`, kept across restarts for the log check.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.harness import SECRET, WA_VERIFY, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SIAGA = ROOT / ".venv" / "bin" / "siaga"
+
+
+@dataclass
+class Proc:
+    kind: str
+    index: int
+    port: int = 0
+    popen: subprocess.Popen | None = None
+    starts: list[float] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}{self.index}"
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+
+class Cluster:
+    """`webs` web and `workers` worker processes on one database and one Redis, restartable one by one."""
+
+    def __init__(self, fake, db_url: str, redis_url: str, run_dir: Path, *, webs: int = 1, workers: int = 1,
+                 wa=None, log_level: str = "INFO") -> None:
+        self.fake, self.db_url, self.redis_url, self.wa = fake, db_url, redis_url, wa
+        self.run_dir, self.log_level = run_dir, log_level
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.procs = [Proc("web", i, free_port()) for i in range(webs)] + [Proc("worker", i) for i in range(workers)]
+        self.public = f"http://127.0.0.1:{self.procs[0].port}"
+
+    def env(self, proc: Proc) -> dict[str, str]:
+        """CONTRACT.md's environment: every instance shares the public URL (the balancer's)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_", "REDIS_"))}
+        env.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url, SIAGA_CONFIG=str(ROOT / "config" / "sumenep.yaml"),
+                   PUBLIC_BASE_URL=self.public, TELEGRAM_BOT_TOKEN=self.fake.token,
+                   TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_MODE="webhook",
+                   LOG_LEVEL=self.log_level, PORT=str(proc.port or 8000))
+        if self.wa is not None:
+            env.update(WHATSAPP_ACCESS_TOKEN=self.wa.token, WHATSAPP_PHONE_NUMBER_ID=self.wa.phone_number_id,
+                       WHATSAPP_APP_SECRET=self.wa.app_secret, WHATSAPP_VERIFY_TOKEN=WA_VERIFY,
+                       WHATSAPP_API_BASE_URL=self.wa.base_url, WHATSAPP_API_VERSION="v23.0",
+                       WHATSAPP_USER_INTERVAL_SECONDS=str(self.wa.pair_interval))
+        return env
+
+    def spawn(self, proc: Proc) -> None:
+        args = [str(SIAGA), proc.kind] + (["--host", "127.0.0.1", "--port", str(proc.port)] if proc.kind == "web" else [])
+        log = open(self.run_dir / f"{proc.name}.log", "ab")
+        proc.popen = subprocess.Popen(args, env=self.env(proc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        log.close()
+        proc.starts.append(time.monotonic())
+
+    async def ready(self, proc: Proc, timeout: float = 60) -> None:
+        """A web instance answers /readyz; a worker counts as up once started."""
+        if proc.kind != "web":
+            return
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if not proc.alive:
+                    raise RuntimeError(f"{proc.name} exited: see {self.run_dir / (proc.name + '.log')}")
+                try:
+                    if (await client.get(f"http://127.0.0.1:{proc.port}/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"{proc.name} not ready within {timeout} s")
+
+    async def start(self) -> None:
+        for proc in self.procs:
+            self.spawn(proc)
+        for proc in self.procs:
+            await self.ready(proc)
+        self.fake.webhook_targets = [f"http://127.0.0.1:{p.port}/webhooks/telegram" for p in self.webs]
+        if self.wa is not None:
+            self.wa.webhook_url = f"{self.public}/webhooks/whatsapp"
+
+    @property
+    def webs(self) -> list[Proc]:
+        return [p for p in self.procs if p.kind == "web"]
+
+    @property
+    def workers(self) -> list[Proc]:
+        return [p for p in self.procs if p.kind == "worker"]
+
+    def kill(self, proc: Proc) -> None:
+        """kill -9: no shutdown handler runs."""
+        if proc.alive:
+            proc.popen.send_signal(signal.SIGKILL)
+            proc.popen.wait()
+
+    async def restart(self, proc: Proc) -> None:
+        self.kill(proc)
+        self.spawn(proc)
+        await self.ready(proc)
+
+    async def stop(self) -> None:
+        for proc in self.procs:
+            if proc.alive:
+                proc.popen.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            if proc.popen is not None:
+                try:
+                    await asyncio.to_thread(proc.popen.wait, 15)
+                except subprocess.TimeoutExpired:
+                    self.kill(proc)
+
+    async def __aenter__(self) -> Cluster:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def log_lines(self) -> list[str]:
+        return [line for path in sorted(self.run_dir.glob("*.log")) for line in path.read_text(errors="replace").splitlines()]
+
+
+PHONE = re.compile(r"(?<![\d-])(?:\+?62|0)8\d{7,12}(?!\d)")
+
+
+def leaks(lines: list[str], secrets: list[str]) -> list[str]:
+    """Log lines carrying a secret, a phone number or a Telegram file URL (the issue's log check, on a bench run)."""
+    return [line for line in lines
+            if PHONE.search(line) or "/file/bot" in line or any(s and s in line for s in secrets)]
