@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ FIRST_CITIZEN = 800_000
 OPERATOR = 1001
 # One type per agency group, so tasks spread over five crew groups (photo optional or not asked at all).
 KINDS = ["fire", "medical", "crime", "flood", "water_outage"]
+TICKET = re.compile(r"\b[A-Z]{3}-\d{2}-\d{2}-\d{2}\b")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -54,7 +56,8 @@ async def citizen(fake, uid: int, n: int, marks: Marks, timeout: float = 900) ->
             await fake.press_button(uid, asked, "skip")
         await wait(lambda: with_text(fake, uid, "Di mana lokasinya"))
         since = len(fake.sent(uid))
-        await fake.send_location(uid, -7.0 - (n % 70) * 0.01, 113.5 + (n // 70) * 0.01)  # apart: no same-incident flags
+        # Inside the service area, each at least 440 m from the next of the same type: no same-incident flags.
+        await fake.send_location(uid, -6.9 - (n % 50) * 0.004, 113.6 + (n // 50) * 0.004)
         ask = await wait(lambda: next((m for m in fake.sent(uid)[since:] if "skip" in buttons(m)), None))
         await fake.press_button(uid, ask, "skip")
         confirm = await wait(lambda: last_with_button(fake, uid, "confirm:send"))
@@ -75,7 +78,8 @@ async def operator(fake, ops: int, marks: Marks, stop: asyncio.Event) -> None:
     while not stop.is_set():
         for message in fake.sent(ops):
             data = next((b for b in buttons(message) if b.startswith("op:verify")), None)
-            ticket = next((t for t in marks.confirmed if t in text_of(message)), None)
+            found = TICKET.search(text_of(message))
+            ticket = found and found.group(0)
             if data and ticket and ticket not in pressed:
                 marks.card.setdefault(ticket, time.monotonic())
                 pressed.add(ticket)
@@ -89,9 +93,8 @@ async def crews_watch(fake, groups: list[int], marks: Marks, stop: asyncio.Event
     while not stop.is_set():
         for group in groups:
             for message in fake.sent(group):
-                text = text_of(message)
-                for ticket in marks.verified:
-                    if ticket not in marks.task and ticket in text:
+                for ticket in TICKET.findall(text_of(message)):
+                    if ticket in marks.verified and ticket not in marks.task:
                         marks.task[ticket] = time.monotonic()
         await asyncio.sleep(0.5)
 
@@ -104,3 +107,34 @@ def duplicates(fake, chats: list[int]) -> int:
                        for m in fake.sent(chat) if m.get("_method") != "sendChatAction")
         count += sum(n - 1 for n in seen.values() if n > 1)
     return count
+
+
+async def wa_citizen(wa, who: str, n: int, marks: Marks, photo: bytes, timeout: float = 900) -> str | None:
+    """One report on WhatsApp with a phone photo (downloaded, checked and re-encoded by the worker)."""
+    from tests.wa_support import body, option_ids
+
+    def find(test, since: int = 0):
+        return lambda: next((m for m in wa.sent(who)[since:] if test(m)), None)
+    wait = lambda f: eventually(f, timeout=timeout, interval=0.25)  # noqa: E731
+    began = time.monotonic()
+    try:
+        await wa.send_text(who, "tolong ada kebakaran")
+        menu = await wait(find(lambda m: "type:fire" in option_ids(m)))
+        await wa.pick_list_row(who, menu["_id"], "type:fire")
+        await wait(find(lambda m: "Kirim foto kejadian" in body(m)))
+        await wa.send_image(who, photo)
+        await wait(find(lambda m: m.get("type") == "interactive"
+                        and m["interactive"].get("type") == "location_request_message"))
+        await wa.send_location(who, -7.2 + (n % 50) * 0.004, 113.9 + (n // 50) * 0.004)
+        await wait(find(lambda m: "Ceritakan singkat" in body(m)))
+        await wa.send_text(who, "api besar di rumah warga")
+        confirm = await wait(find(lambda m: "confirm:send" in option_ids(m)))
+        at = time.monotonic()
+        await wa.press_button(who, confirm["_id"], "confirm:send")
+        done = await wait(find(lambda m: "Nomor tiket Anda" in body(m)))
+    except AssertionError:
+        marks.failed.append(f"WhatsApp citizen {n} stuck after {time.monotonic() - began:.0f} s")
+        return None
+    ticket = body(done).split("Nomor tiket Anda: ")[1][:12]
+    marks.confirmed[ticket], marks.walked[-1 - n] = at, time.monotonic() - began
+    return ticket

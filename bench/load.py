@@ -1,6 +1,6 @@
 """A surge of citizens against the production shape: throughput, acknowledgement and end-to-end latency.
 
-    .venv/bin/python bench/load.py [--citizens 200] [--webs 2] [--workers 2] [--spread 60]
+    .venv/bin/python bench/load.py [--citizens 200] [--whatsapp 20] [--webs 2] [--workers 2] [--spread 60]
 
 `--webs` `siaga web` and `--workers` `siaga worker` OS processes (bench/cluster.py) on PostgreSQL
 (`siaga_bench`) and Redis (db 14); the fake Bot API enforces Telegram's limits and delivers webhooks over
@@ -26,68 +26,84 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from bench.citizens import FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct  # noqa: E402
+from bench.citizens import (FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct,  # noqa: E402
+                            wa_citizen)
 from bench.cluster import Cluster, leaks  # noqa: E402
 from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.fakes.whatsapp_api import FakeWhatsApp  # noqa: E402
+from tests.images import phone_jpeg  # noqa: E402
 from tests.harness import SECRET  # noqa: E402
 
 RUNS = ROOT / "bench" / "runs"
 
 
-async def run(citizens: int, webs: int, workers: int, spread: float, seed: int) -> None:
+async def run(citizens: int, whatsapp: int, webs: int, workers: int, spread: float, seed: int) -> None:
     """The report surge against OS processes; prints the issue's figures and the double-processing checks."""
     config = load_config(ROOT / "config" / "sumenep.yaml")
     ops = config.operators.telegram_chat_id
     crews = [a.telegram_chat_id for a in config.agencies]
     url = await fresh_database()
     acks: list[float] = []
-    refused = Counter()
+    answers = Counter()
     rng = random.Random(seed)
-    async with FakeTelegram(connections=40, webhook_max_attempts=200, webhook_retry_delay=0.5) as fake:
+    photo = phone_jpeg()
+    async with FakeTelegram(connections=40, webhook_max_attempts=200, webhook_retry_delay=0.5) as fake, \
+            FakeWhatsApp(webhook_max_attempts=200, webhook_retry_delay=0.5) as wa:
         original = fake._post_to_webhook
 
         async def timed(update):
             started = time.monotonic()
             status = await original(update)
             acks.append(time.monotonic() - started)
-            refused[status] += 1
+            answers[status] += 1
             return status
         fake._post_to_webhook = timed
         register_people(fake, config, citizens)
+        for n in range(whatsapp):
+            wa.user(wa_id(n), f"Warga WA {n}")
         marks, stop = Marks(), asyncio.Event()
-        async with Cluster(fake, url, REDIS, RUNS / "load", webs=webs, workers=workers) as cluster:
+        async with Cluster(fake, url, REDIS, RUNS / "load", webs=webs, workers=workers, wa=wa) as cluster:
             watchers = [asyncio.create_task(operator(fake, ops, marks, stop)),
                         asyncio.create_task(crews_watch(fake, crews, marks, stop))]
 
             async def arrive(n: int):
                 await asyncio.sleep(rng.uniform(0, spread))
-                return await citizen(fake, FIRST_CITIZEN + n, n, marks)
+                if n < citizens:
+                    return await citizen(fake, FIRST_CITIZEN + n, n, marks)
+                return await wa_citizen(wa, wa_id(n - citizens), n - citizens, marks, photo)
             began = time.monotonic()
-            tickets = [t for t in await asyncio.gather(*(arrive(n) for n in range(citizens))) if t]
-            walked, updates = time.monotonic() - began, len(acks)
+            tickets = [t for t in await asyncio.gather(*(arrive(n) for n in range(citizens + whatsapp))) if t]
+            walked, updates = time.monotonic() - began, len(acks) + len(wa.delivery_log)
             await wait_until(lambda: len(marks.task) >= len(tickets), 3600)
             stop.set()
             await asyncio.gather(*watchers)
             checks = await store_checks(url)
             lines = cluster.log_lines()
-        violations, dups = len(fake.limit_violations), duplicates(fake, [ops, *crews, *range(FIRST_CITIZEN, FIRST_CITIZEN + citizens)])
-        secrets = [fake.token, fake.token.split(":")[1], SECRET]
+        violations = len(fake.limit_violations) + len(wa.limit_violations)
+        dups = duplicates(fake, [ops, *crews, *range(FIRST_CITIZEN, FIRST_CITIZEN + citizens)])
+        secrets = [fake.token, fake.token.split(":")[1], SECRET, wa.token, wa.app_secret]
     to_card = [marks.card[t] - marks.confirmed[t] for t in tickets if t in marks.card]
     to_task = [marks.task[t] - marks.verified[t] for t in tickets if t in marks.task]
-    print(f"{citizens} citizens arriving over {spread:.0f} s; {webs} web + {workers} worker processes; "
-          f"PostgreSQL + Redis; Telegram limits enforced")
-    print(f"walks: {len(tickets)} tickets, {len(marks.failed)} stuck; walk p50 {pct(list(marks.walked.values()), 50):.1f} s, "
-          f"p99 {pct(list(marks.walked.values()), 99):.1f} s")
-    print(f"updates: {updates} in {walked:.1f} s = {updates / walked:.1f} updates/s sustained; answers {dict(refused)}")
-    print(f"webhook acknowledgement: p50 {pct(acks, 50) * 1000:.0f} ms, p99 {pct(acks, 99) * 1000:.0f} ms, "
+    walks = list(marks.walked.values())
+    print(f"{citizens} Telegram + {whatsapp} WhatsApp citizens arriving over {spread:.0f} s; {webs} web + {workers} "
+          f"worker processes; PostgreSQL + Redis; platform limits enforced")
+    print(f"walks: {len(tickets)} tickets, {len(marks.failed)} stuck; walk p50 {pct(walks, 50):.1f} s, "
+          f"p99 {pct(walks, 99):.1f} s")
+    print(f"updates: {updates} in {walked:.1f} s = {updates / walked:.1f} updates/s sustained; "
+          f"Telegram answers {dict(answers)}")
+    print(f"Telegram webhook acknowledgement: p50 {pct(acks, 50) * 1000:.0f} ms, p99 {pct(acks, 99) * 1000:.0f} ms, "
           f"max {max(acks) * 1000:.0f} ms")
     print(f"confirm → operators' card ({len(to_card)}): p50 {pct(to_card, 50):.1f} s, p99 {pct(to_card, 99):.1f} s")
     print(f"verification → agency task ({len(to_task)}): p50 {pct(to_task, 50):.1f} s, p99 {pct(to_task, 99):.1f} s")
-    print(f"limit violations seen by the fake: {violations}; messages sent twice: {dups}")
+    print(f"limit violations seen by the fakes: {violations}; Telegram messages sent twice: {dups}")
     print(f"store: {checks}")
     print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(leaks(lines, secrets))}")
+
+
+def wa_id(n: int) -> str:
+    return f"628990{n:07d}"
 
 
 def register_people(fake, config, citizens: int) -> None:
@@ -133,12 +149,13 @@ async def store_checks(url: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=20)
+    parser.add_argument("--whatsapp", type=int, default=0, help="more citizens, on WhatsApp, each with a photo")
     parser.add_argument("--webs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--spread", type=float, default=60, help="citizens arrive at random within these seconds")
     parser.add_argument("--seed", type=int, default=112)
     args = parser.parse_args()
-    asyncio.run(run(args.citizens, args.webs, args.workers, args.spread, args.seed))
+    asyncio.run(run(args.citizens, args.whatsapp, args.webs, args.workers, args.spread, args.seed))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ log = structlog.get_logger()
 
 def build_deps(settings: Settings, config: Deployment | None = None, clock: Clock | None = None) -> Deps:
     """Wire one process: the same pieces for the embedded default and for production."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.database_pool_size)
     if settings.redis_url:
         from bots.runtime.redis_coordination import RedisCoordinator
         coord = RedisCoordinator(settings.redis_url)

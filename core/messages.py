@@ -111,3 +111,4 @@ class Outbound:
     template: str = ""
     case_id: int | None = None
     columns: int = 1
+    merge: str = ""  # notices of one kind still waiting for the same chat are joined into one message

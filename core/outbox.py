@@ -13,6 +13,7 @@ from core.models import OutboxItem
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=60)
+MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
 
 
 def lane(message: Outbound) -> str:
@@ -28,11 +29,31 @@ async def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> Ou
     if message.edit_of:
         await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
                                                        OutboxItem.status == "pending").values(status="superseded"))
+    if message.merge and message.to.channel == "telegram":
+        joined = await _join_waiting(session, message)
+        if joined is not None:
+            return joined
     item = OutboxItem(channel=message.to.channel, chat_id=lane(message), payload=asdict(message),
                       priority=message.priority, status="pending", not_before=now, case_id=message.case_id,
                       ref=message.ref or None, edit_of=message.edit_of or None, created_at=now)
     session.add(item)
     return item
+
+
+async def _join_waiting(session: AsyncSession, message: Outbound) -> OutboxItem | None:
+    """Add the text to the chat's last waiting message when it is a notice of the same kind: in a surge a leader
+    gets a few long messages instead of hundreds at one a second, and an escalation does not queue behind them."""
+    last = (await session.execute(select(OutboxItem).where(
+        OutboxItem.channel == message.to.channel, OutboxItem.chat_id == lane(message), OutboxItem.status == "pending")
+        .order_by(OutboxItem.id.desc()).limit(1).with_for_update(skip_locked=True))).scalar_one_or_none()
+    if last is None or last.payload.get("merge") != message.merge:
+        return None
+    text = f"{last.payload['text']}\n\n{message.text}"
+    if len(text) > MERGED_TEXT_LIMIT:
+        return None
+    last.payload = {**last.payload, "text": text}
+    last.priority = max(last.priority, message.priority)
+    return last
 
 
 async def edit_target(session: AsyncSession, ref: str) -> tuple[str, OutboxItem | None]:

@@ -119,3 +119,71 @@ async def test_timers_fire_once_into_the_inbox(sessions):
         assert await timers.fire_due(s, now + timedelta(minutes=20)) == 1
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(InboxItem)) == 2
+
+
+def _notice(chat: str, text: str, priority: int = Priority.NORMAL, merge: str = "new_reports") -> Outbound:
+    return Outbound(to=Address("telegram", chat), text=text, priority=priority, merge=merge)
+
+
+async def test_waiting_notices_of_one_kind_are_joined_into_one_message(sessions):
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        first = await outbox.enqueue(s, _notice("2002", "SMP-1 baru"), now)
+        joined = await outbox.enqueue(s, _notice("2002", "SMP-2 baru", Priority.URGENT), now)
+        other_chat = await outbox.enqueue(s, _notice("2001", "SMP-2 baru"), now)
+    assert joined.id == first.id and other_chat.id != first.id
+    async with sessions() as s, s.begin():
+        claimed = await outbox.claim(s, now, 10)
+        assert {c.payload["text"] for c in claimed} == {"SMP-1 baru\n\nSMP-2 baru", "SMP-2 baru"}
+        assert next(c for c in claimed if c.chat_id == "2002").priority == Priority.URGENT
+    async with sessions() as s, s.begin():  # being sent: a new notice waits in a message of its own
+        late = await outbox.enqueue(s, _notice("2002", "SMP-3 baru"), now)
+        escalation = await outbox.enqueue(s, _notice("2002", "SMP-1 lewat batas", Priority.URGENT, merge=""), now)
+        after = await outbox.enqueue(s, _notice("2002", "SMP-4 baru"), now)
+        long = await outbox.enqueue(s, _notice("2002", "x" * outbox.MERGED_TEXT_LIMIT), now)
+    assert len({first.id, late.id, escalation.id, after.id, long.id}) == 5  # nothing joins an escalation or overflows
+    async with sessions() as s:
+        texts = [r.payload["text"] for r in (await s.execute(select(OutboxItem).order_by(OutboxItem.id))).scalars()]
+    assert texts[-4:-1] == ["SMP-3 baru", "SMP-1 lewat batas", "SMP-4 baru"]
+
+
+async def test_when_a_group_must_wait_the_freed_slot_goes_to_the_most_urgent_message(sessions):
+    """A group's new urgent card and older cards' edits (separate lanes) claimed together: one slot is left in
+    the group's minute, and it goes to the new card whatever order the sends would have raced in."""
+    from types import SimpleNamespace
+
+    from bots.runtime.sender import Sender
+    from core.clock import SystemClock
+    from core.coordination import Limit, LocalCoordinator
+
+    class Group:
+        sent: list[str] = []
+
+        def limits(self, payload):
+            return [Limit("group", 1, 60.0)]
+
+        async def send(self, payload, photo, target, **extra):
+            self.sent.append(payload["text"])
+            return "1"
+
+    class Jittery(LocalCoordinator):
+        """Shared limits over a network: a request started later may be answered first."""
+        delays = [0.04, 0.03, 0.02, 0.01]
+
+        async def take(self, limits):
+            await asyncio.sleep(self.delays.pop(0) if self.delays else 0)
+            return await super().take(limits)
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        for n in range(3):
+            await outbox.enqueue(s, Outbound(to=Address("telegram", "-100"), text=f"edit {n}", edit_of=f"card:{n}",
+                                             priority=Priority.URGENT - 1), now)
+        await outbox.enqueue(s, _msg("-100", "new card", Priority.URGENT), now)
+    group = Group()
+    sender = Sender(SimpleNamespace(sessions=sessions, channels={"telegram": group}, coord=Jittery(),
+                                    clock=SystemClock()))
+    assert await sender.run_once() == 4
+    assert group.sent == ["new card"]
+    async with sessions() as s:
+        waiting = (await s.execute(select(OutboxItem).where(OutboxItem.status == "pending"))).scalars().all()
+    assert len(waiting) == 3 and all(w.not_before > now + timedelta(seconds=50) for w in waiting)

@@ -54,4 +54,4 @@ def no_operator(view: CaseView, config: Deployment) -> list[Outbound]:
     lang = config.region.default_language
     text = t(lang, "roster.no_operator", ticket=view.ticket, type=type_name(config, view.incident_type, lang))
     return [Outbound(to=leader_address(leader), text=text, priority=Priority.URGENT, case_id=view.id,
-                     template="status_update") for leader in config.leaders(config.roster.alert_role)]
+                     template="status_update", merge="new_reports") for leader in config.leaders(config.roster.alert_role)]

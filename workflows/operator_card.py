@@ -18,5 +18,6 @@ def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
     notice = t(lang, "leader.new_report", ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))
     for leader in config.leadership:
-        out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id, template="status_update"))
+        out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id,
+                            template="status_update", merge="new_reports"))
     return out
