@@ -40,6 +40,7 @@ class Marks:
     card: dict[str, float] = field(default_factory=dict)
     verified: dict[str, float] = field(default_factory=dict)
     task: dict[str, float] = field(default_factory=dict)
+    dashboard: dict[str, float] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
 
 
@@ -97,6 +98,34 @@ async def crews_watch(fake, groups: list[int], marks: Marks, stop: asyncio.Event
                     if ticket in marks.verified and ticket not in marks.task:
                         marks.task[ticket] = time.monotonic()
         await asyncio.sleep(0.5)
+
+
+async def dashboard_watch(base_url: str, db_url: str, marks: Marks, stop: asyncio.Event) -> None:
+    """An operator signed in to the dashboard: when each ticket first shows in the open-cases table (the page
+    reloads it every 5 s; this polls each second to see when the data is there)."""
+    import httpx
+
+    from core import accounts
+    from core.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        await accounts.create(session, "bench-op", "bench-password-112", "operator", "Bench")
+    await engine.dispose()
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        page = await client.get("/dashboard/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        await client.post("/dashboard/login", data={"username": "bench-op", "password": "bench-password-112",
+                                                     "csrf": csrf})
+        while not stop.is_set():
+            try:
+                rows = await client.get("/dashboard/rows")
+            except httpx.HTTPError:
+                rows = None
+            seen = time.monotonic()
+            for ticket in TICKET.findall(rows.text if rows is not None and rows.status_code == 200 else ""):
+                marks.dashboard.setdefault(ticket, seen)
+            await asyncio.sleep(1)
 
 
 def duplicates(fake, chats: list[int]) -> int:

@@ -48,6 +48,8 @@ class Cluster:
         self.fake, self.db_url, self.redis_url, self.wa = fake, db_url, redis_url, wa
         self.run_dir, self.log_level = run_dir, log_level
         run_dir.mkdir(parents=True, exist_ok=True)
+        for old in run_dir.glob("*.log"):  # one run's logs (kept across restarts within the run)
+            old.unlink()
         self.procs = [Proc("web", i, free_port()) for i in range(webs)] + [Proc("worker", i) for i in range(workers)]
         self.public = f"http://127.0.0.1:{self.procs[0].port}"
 

@@ -1,9 +1,9 @@
 """Crashes during a surge: kill -9 of web and worker processes, Redis and PostgreSQL restarts.
 
-    .venv/bin/python bench/faults.py [--citizens 400] [--arrivals 300] [--faults 12] [--seed 7]
+    .venv/bin/python bench/faults.py [--citizens 400] [--arrivals 300] [--faults 12] [--seed 7] [--kinds web,worker,…]
 
-Two `siaga web` and two `siaga worker` OS processes (bench/cluster.py) on PostgreSQL (`siaga_bench`) and
-Redis (db 14), behind the fake Bot API (40 connections, round-robin over the web instances, retrying
+Two `siaga web` and two `siaga worker` OS processes (bench/cluster.py) on PostgreSQL (`siaga_faults`) and
+Redis (db 11), behind the fake Bot API (40 connections, round-robin over the web instances, retrying
 undelivered updates as Telegram does for 24 h). Citizens arrive over `--arrivals` seconds and walk their
 report; an operator verifies every card as it shows. Meanwhile, at random moments, one fault at a time:
 kill -9 of a web or a worker (a supervisor starts it again after 1-3 s, as systemd or a Procfile manager
@@ -32,11 +32,12 @@ import asyncpg  # noqa: E402
 from bench.citizens import FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct  # noqa: E402
 from bench.cluster import Cluster, leaks  # noqa: E402
 from bench.load import RUNS, register_people, wait_until  # noqa: E402
-from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
+from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import SECRET  # noqa: E402
 
+DATABASE, REDIS = "siaga_faults", "redis://127.0.0.1:6379/11"
 PG_VERSION = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
@@ -63,8 +64,8 @@ async def restart_postgres() -> None:
 class Faults:
     """Injects one fault at a time and keeps the processes up like a supervisor."""
 
-    def __init__(self, cluster: Cluster, rng: random.Random) -> None:
-        self.cluster, self.rng = cluster, rng
+    def __init__(self, cluster: Cluster, rng: random.Random, kinds: list[str]) -> None:
+        self.cluster, self.rng, self.kinds = cluster, rng, kinds
         self.log: list[tuple[str, float]] = []
         self.exits = 0
         self.down: set[str] = set()
@@ -79,7 +80,7 @@ class Faults:
             await asyncio.sleep(0.5)
 
     async def one(self) -> None:
-        kind = self.rng.choice(["web", "web", "worker", "worker", "redis", "postgres"])
+        kind = self.rng.choice(self.kinds)
         at = time.monotonic()
         if kind in ("web", "worker"):
             proc = self.rng.choice([p for p in self.cluster.procs if p.kind == kind])
@@ -136,10 +137,10 @@ async def never_dispatched(url: str, fake, config) -> tuple[int, int]:
     return verified, len(missing)
 
 
-async def run(citizens: int, arrivals: float, count: int, seed: int) -> None:
+async def run(citizens: int, arrivals: float, count: int, seed: int, kinds: list[str]) -> None:
     config = load_config(ROOT / "config" / "sumenep.yaml")
     ops, crews = config.operators.telegram_chat_id, [a.telegram_chat_id for a in config.agencies]
-    url = await fresh_database()
+    url = await fresh_database(DATABASE, REDIS)
     rng = random.Random(seed)
     acks: list[float] = []
     acked: set[str] = set()
@@ -156,7 +157,7 @@ async def run(citizens: int, arrivals: float, count: int, seed: int) -> None:
         register_people(fake, config, citizens)
         marks, stop = Marks(), asyncio.Event()
         async with Cluster(fake, url, REDIS, RUNS / "faults", webs=2, workers=2) as cluster:
-            faults = Faults(cluster, rng)
+            faults = Faults(cluster, rng, kinds)
             helpers = [asyncio.create_task(operator(fake, ops, marks, stop)),
                        asyncio.create_task(crews_watch(fake, crews, marks, stop)),
                        asyncio.create_task(faults.supervise(stop))]
@@ -202,8 +203,10 @@ def main() -> None:
     parser.add_argument("--arrivals", type=float, default=300)
     parser.add_argument("--faults", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--kinds", default="web,web,worker,worker,redis,postgres",
+                        help="faults to draw from (repeat one to make it likelier)")
     args = parser.parse_args()
-    asyncio.run(run(args.citizens, args.arrivals, args.faults, args.seed))
+    asyncio.run(run(args.citizens, args.arrivals, args.faults, args.seed, args.kinds.split(",")))
 
 
 if __name__ == "__main__":

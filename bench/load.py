@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from bench.citizens import (FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct,  # noqa: E402
-                            wa_citizen)
+from bench.citizens import (FIRST_CITIZEN, Marks, citizen, crews_watch, dashboard_watch, duplicates,  # noqa: E402
+                            operator, pct, wa_citizen)
 from bench.cluster import Cluster, leaks  # noqa: E402
 from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
@@ -66,7 +66,8 @@ async def run(citizens: int, whatsapp: int, webs: int, workers: int, spread: flo
         marks, stop = Marks(), asyncio.Event()
         async with Cluster(fake, url, REDIS, RUNS / "load", webs=webs, workers=workers, wa=wa) as cluster:
             watchers = [asyncio.create_task(operator(fake, ops, marks, stop)),
-                        asyncio.create_task(crews_watch(fake, crews, marks, stop))]
+                        asyncio.create_task(crews_watch(fake, crews, marks, stop)),
+                        asyncio.create_task(dashboard_watch(cluster.public, url, marks, stop))]
 
             async def arrive(n: int):
                 await asyncio.sleep(rng.uniform(0, spread))
@@ -85,6 +86,7 @@ async def run(citizens: int, whatsapp: int, webs: int, workers: int, spread: flo
         dups = duplicates(fake, [ops, *crews, *range(FIRST_CITIZEN, FIRST_CITIZEN + citizens)])
         secrets = [fake.token, fake.token.split(":")[1], SECRET, wa.token, wa.app_secret]
     to_card = [marks.card[t] - marks.confirmed[t] for t in tickets if t in marks.card]
+    to_dashboard = [marks.dashboard[t] - marks.confirmed[t] for t in tickets if t in marks.dashboard]
     to_task = [marks.task[t] - marks.verified[t] for t in tickets if t in marks.task]
     walks = list(marks.walked.values())
     print(f"{citizens} Telegram + {whatsapp} WhatsApp citizens arriving over {spread:.0f} s; {webs} web + {workers} "
@@ -96,6 +98,8 @@ async def run(citizens: int, whatsapp: int, webs: int, workers: int, spread: flo
     print(f"Telegram webhook acknowledgement: p50 {pct(acks, 50) * 1000:.0f} ms, p99 {pct(acks, 99) * 1000:.0f} ms, "
           f"max {max(acks) * 1000:.0f} ms")
     print(f"confirm → operators' card ({len(to_card)}): p50 {pct(to_card, 50):.1f} s, p99 {pct(to_card, 99):.1f} s")
+    print(f"confirm → dashboard's open cases ({len(to_dashboard)}): p50 {pct(to_dashboard, 50):.1f} s, "
+          f"p99 {pct(to_dashboard, 99):.1f} s")
     print(f"verification → agency task ({len(to_task)}): p50 {pct(to_task, 50):.1f} s, p99 {pct(to_task, 99):.1f} s")
     print(f"limit violations seen by the fakes: {violations}; Telegram messages sent twice: {dups}")
     print(f"store: {checks}")

@@ -24,6 +24,24 @@ async def test_a_lock_has_one_holder(coord):
         assert again
 
 
+async def test_a_held_lock_outlives_its_ttl_and_a_dead_holder_frees_it_within_it(redis_url, unique):
+    holder, other = RedisCoordinator(redis_url, prefix=f"t{unique}"), RedisCoordinator(redis_url, prefix=f"t{unique}")
+    try:
+        async with holder.lock("conv:1", 0.6) as got:
+            await asyncio.sleep(1.5)  # longer than the ttl: renewed while held
+            async with other.lock("conv:1", 0.6) as second:
+                assert (got, second) == (True, False)
+        await holder.redis.set(f"t{unique}:lock:conv:2", "dead-holder", px=600)  # a process killed while holding it
+        async with other.lock("conv:2", 0.6) as taken:
+            assert not taken
+        await asyncio.sleep(0.7)
+        async with other.lock("conv:2", 0.6) as taken:
+            assert taken
+    finally:
+        await holder.close()
+        await other.close()
+
+
 async def test_rate_limit_allows_the_count_then_says_how_long_to_wait(coord):
     limits = [Limit("grp", 3, 0.5)]
     assert [await coord.take(limits) for _ in range(3)] == [0.0, 0.0, 0.0]

@@ -14,7 +14,7 @@ from core import inbox
 from core.messages import Kind
 
 log = structlog.get_logger()
-LOCK_TTL = 120.0
+LOCK_TTL = 15.0  # renewed while held (redis_coordination): a killed worker's conversations wait at most this
 
 
 class Processor:

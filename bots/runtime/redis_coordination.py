@@ -37,6 +37,10 @@ RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class RedisCoordinator:
@@ -47,6 +51,7 @@ class RedisCoordinator:
         self.prefix = prefix
         self._take = self.redis.register_script(TAKE)
         self._release = self.redis.register_script(RELEASE)
+        self._renew = self.redis.register_script(RENEW)
         self._events: dict[str, asyncio.Event] = {}
         self._listener: asyncio.Task | None = None
 
@@ -58,14 +63,27 @@ class RedisCoordinator:
         except aioredis.RedisError:
             got = True  # Redis down: the database's version checks still keep state consistent
             token = ""
+        keeper = asyncio.create_task(self._keep(name, token, ttl)) if got and token else None
         try:
             yield bool(got)
         finally:
+            if keeper is not None:
+                keeper.cancel()
             if got and token:
                 try:
                     await self._release(keys=[name], args=[token])
                 except aioredis.RedisError:
                     pass
+
+    async def _keep(self, name: str, token: str, ttl: float) -> None:
+        """Renew the lock every third of its life while the holder works, so the lifetime can be short: a
+        holder killed mid-work frees its conversation within `ttl`, not after the longest piece of work."""
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                await self._renew(keys=[name], args=[token, int(ttl * 1000)])
+            except aioredis.RedisError:
+                pass
 
     async def take(self, limits: list[Limit]) -> float:
         keys = [f"{self.prefix}:rate:{lim.key}" for lim in limits]

@@ -1,0 +1,526 @@
+"""Siaga112 against the usual python-telegram-bot bot: the same citizens, the same fake Bot API, side by side.
+
+    .venv/bin/python bench/peer.py [--citizens 100] [--only siaga|peer] [--seed 112] [--think 0]
+                                   [--peer-concurrency N]
+
+Siaga112 runs in production shape: `web` (uvicorn) and one worker instance on PostgreSQL (database
+`siaga_peer`) and Redis (db 13), every update stored in the durable inbox before the 200 and every answer
+sent from the durable outbox. The peer is the same conversation written the way most Telegram bots are:
+a python-telegram-bot `Application` with a `ConversationHandler` (the shape of PTB's `conversationbot.py`),
+state in memory, fed by a Starlette webhook in the shape of PTB's `customwebhookbot.py` (check the secret
+header, put the Update on `application.update_queue`, answer 200), PTB's default `concurrent_updates`
+(1: one update at a time) unless `--peer-concurrency` says otherwise. PTB's `AIORateLimiter` needs
+`aiolimiter`; when it is not installed (as here) the peer gets a stand-in with AIORateLimiter's defaults
+(30 calls a second to chats, a 429 waited out and retried, up to 5 times; without that a 429 loses the
+answer and the citizen waits forever) and does not post the report to the operators' group (20 messages
+a minute per group, which a bot without a group limiter floods), as the script prints. Siaga112's walk
+does not wait for its card in the group either, so what is compared is the citizen's conversation.
+
+Each side gets its own `FakeTelegram(connections=40)` (deliveries concurrent across chats, in order within
+a chat, as Telegram's max_connections) enforcing Telegram's send limits (30/s overall, 20/min per group,
+about 1/s per private chat with a burst of 3), and the same `--citizens` citizens starting at the same
+moment. Each walks the report as the load bench's `citizen()` does (text, `type:fire`, `skip` photo, pin,
+`skip` description, `confirm:send`, wait for "Nomor tiket Anda"), answering as soon as the bot's message
+arrives (or after `--think` seconds), with pins spread inside the service area. Printed for each side:
+updates delivered, wall time, sustained updates/s, webhook acknowledgement p50/p99/max, a citizen's walk
+(first message → ticket) p50/p99 and the limit violations the fake saw; then Siaga112/peer ratios.
+Figures only, nothing asserted; the driver, both fakes and the bot under test share one event loop.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import logging
+import random
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import structlog  # noqa: E402
+import telegram  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup,  # noqa: E402
+                      Update)
+from telegram.error import RetryAfter  # noqa: E402
+from telegram.ext import (Application, BaseRateLimiter, CallbackQueryHandler, CommandHandler,  # noqa: E402
+                          ContextTypes, ConversationHandler, MessageHandler, filters)
+from telegram.warnings import PTBUserWarning  # noqa: E402
+
+from bench.outbound_limits import fresh_database  # noqa: E402
+from core.config import Deployment, load_config  # noqa: E402
+from core.i18n import t  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.harness import free_port, gateway, serve_app  # noqa: E402
+
+try:  # PTB's own limiter needs the optional aiolimiter package
+    from telegram.ext import AIORateLimiter
+    import aiolimiter  # noqa: F401
+except ImportError:
+    AIORateLimiter = None
+
+PEER_DB, REDIS = "siaga_peer", "redis://127.0.0.1:6379/13"
+FIRST, CONNECTIONS, SECRET, LANG = 900_000, 40, "peer-secret_112", "id"
+WALK_TIMEOUT = 600.0
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile by nearest rank, as the other bench scripts compute it."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+# ---- the citizens ------------------------------------------------------------------------------
+
+
+class Watch:
+    """Wakes a citizen when the bot sends to their chat, so the walk measures the bot, not a polling loop."""
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+        self.events: dict[int, asyncio.Event] = {}
+        original = fake._send
+
+        def send(p, method, content, *, counted=True):
+            message = original(p, method, content, counted=counted)
+            self.events.setdefault(message["chat"]["id"], asyncio.Event()).set()
+            return message
+        fake._send = send
+
+    def messages(self, chat: int, since: int = 0) -> list[dict]:
+        """The stored messages to a chat without the deep copies `fake.sent()` makes on every look."""
+        ids = self.fake._sent_ids.get(chat, [])[since:]
+        return [m for i in ids if (m := self.fake._messages.get((chat, i))) is not None]
+
+    async def wait(self, chat: int, found, since: int = 0) -> dict:
+        """The first message from `since` on for which `found(message)` holds, waiting for it if need be."""
+        event = self.events.setdefault(chat, asyncio.Event())
+        deadline = time.monotonic() + WALK_TIMEOUT
+        while True:
+            event.clear()
+            hit = next((m for m in self.messages(chat, since) if found(m)), None)
+            if hit is not None:
+                return hit
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"chat {chat}: nothing new after {WALK_TIMEOUT:.0f} s "
+                                     f"(last: {[m.get('text', '')[:40] for m in self.messages(chat)][-2:]})")
+            try:
+                await asyncio.wait_for(event.wait(), left)
+            except asyncio.TimeoutError:
+                pass
+
+
+def button(data: str):
+    """Matches a message carrying an inline button with this callback data."""
+    return lambda m: any(b.get("callback_data") == data
+                         for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row)
+
+
+def saying(fragment: str):
+    """Matches a message whose text or caption contains `fragment`."""
+    return lambda m: fragment in (m.get("text") or m.get("caption") or "")
+
+
+def spot(n: int) -> tuple[float, float]:
+    """A pin inside Sumenep's box, ≥ 1 km from every other citizen's pin: no same-incident flags."""
+    return -7.0 - (n % 45) * 0.01, 113.8 + (n // 45) * 0.05 + (n % 45) * 0.01
+
+
+async def walk(fake: FakeTelegram, watch: Watch, uid: int, pin: tuple[float, float], think: float) -> float:
+    """The citizen() of bench/load.py (now in bench/citizens.py), for a fire: each step after the bot's answer."""
+    async def pause():
+        if think:
+            await asyncio.sleep(think)
+    began = time.monotonic()
+    await fake.send_text(uid, "tolong ada kebakaran")
+    menu = await watch.wait(uid, button("type:fire"))
+    await pause()
+    await fake.press_button(uid, menu, "type:fire")
+    ask = await watch.wait(uid, button("skip"))
+    await pause()
+    await fake.press_button(uid, ask, "skip")
+    await watch.wait(uid, saying("Di mana lokasinya"))
+    since = len(fake._sent_ids.get(uid, []))
+    await pause()
+    await fake.send_location(uid, *pin)
+    ask = await watch.wait(uid, button("skip"), since=since)
+    await pause()
+    await fake.press_button(uid, ask, "skip")
+    confirm = await watch.wait(uid, button("confirm:send"))
+    await pause()
+    await fake.press_button(uid, confirm, "confirm:send")
+    done = await watch.wait(uid, saying("Nomor tiket Anda"))
+    assert len(done["text"].split("Nomor tiket Anda: ")[1][:12]) == 12
+    return time.monotonic() - began
+
+
+@dataclass
+class Figures:
+    """What one side did with the same crowd."""
+
+    name: str
+    updates: int = 0
+    wall: float = 0.0
+    acks: list[float] = field(default_factory=list)
+    walks: list[float] = field(default_factory=list)
+    violations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.wall if self.wall else float("nan")
+
+
+def time_acks(fake: FakeTelegram, figures: Figures) -> None:
+    """Time every webhook delivery, retries included, as bench/load.py does."""
+    original = fake._post_to_webhook
+
+    async def timed(update):
+        started = time.monotonic()
+        try:
+            return await original(update)
+        finally:
+            figures.acks.append(time.monotonic() - started)
+    fake._post_to_webhook = timed
+
+
+def people(fake: FakeTelegram, config: Deployment, citizens: int) -> None:
+    """The operators' group, staff and citizens, registered with the fake the way bench/load.py does."""
+    fake.group(config.operators.telegram_chat_id, "Operator 112")
+    for person in [*config.operators.members, *config.leadership, *(m for a in config.agencies for m in a.members)]:
+        if person.telegram_user_id:
+            fake.user(person.telegram_user_id, person.name)
+            fake.start_private(person.telegram_user_id)
+    for n in range(citizens):
+        fake.user(FIRST + n, f"Warga {n}")
+        fake.start_private(FIRST + n)
+
+
+async def crowd(fake: FakeTelegram, watch: Watch, figures: Figures, citizens: int, seed: int, think: float) -> None:
+    """All citizens at the same moment; the pins are dealt by `seed`, the same way for both sides."""
+    pins = [spot(n) for n in range(citizens)]
+    random.Random(seed).shuffle(pins)
+    began = time.monotonic()
+    figures.walks = list(await asyncio.gather(*(walk(fake, watch, FIRST + n, pins[n], think)
+                                                for n in range(citizens))))
+    figures.wall = time.monotonic() - began
+    figures.updates = len(figures.acks)
+    figures.violations = len(fake.limit_violations)
+
+
+# ---- Siaga112 ----------------------------------------------------------------------------------
+
+
+async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) -> Figures:
+    """web + one worker, PostgreSQL + Redis: every update stored before the 200, every answer via the outbox."""
+    figures = Figures("Siaga112")
+    url = await fresh_database(PEER_DB, REDIS)
+    async with FakeTelegram(connections=CONNECTIONS) as fake:
+        time_acks(fake, figures)
+        watch = Watch(fake)
+        people(fake, config, citizens)
+        async with gateway(fake, url, redis_url=REDIS, config=config, run_worker=False, workers=1):
+            await crowd(fake, watch, figures, citizens, seed, think)
+    figures.notes.append(f"web + 1 worker, PostgreSQL `{PEER_DB}` + Redis db 13, durable inbox and outbox")
+    return figures
+
+
+# ---- the peer: a conversationbot.py-style PTB bot ----------------------------------------------
+
+TYPE, PHOTO, LOCATION, DESCRIPTION, CONFIRM = range(5)
+
+
+class StandInLimiter(BaseRateLimiter[int]):
+    """AIORateLimiter's defaults without aiolimiter: calls to a chat go through a leaky bucket of 30 a second
+    (aiolimiter's algorithm); a 429 pauses every call for retry_after + 0.1 s and the call is retried (its
+    max_retries). Not its 20-a-minute group limiter: this peer sends nothing to groups."""
+
+    def __init__(self, max_retries: int = 5, rate: float = 30.0) -> None:
+        self.max_retries, self.rate = max_retries, rate
+        self.waited = 0
+        self._level, self._at = 0.0, time.monotonic()
+        self._open = asyncio.Event()
+        self._open.set()
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def _acquire(self) -> None:
+        """Wait until the bucket (capacity `rate`, leaking `rate` a second) has room for one more call."""
+        while True:
+            now = time.monotonic()
+            self._level = max(0.0, self._level - (now - self._at) * self.rate)
+            self._at = now
+            if self._level + 1 <= self.rate:
+                self._level += 1
+                return
+            await asyncio.sleep((self._level + 1 - self.rate) / self.rate)
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        for attempt in range(self.max_retries + 1):
+            await self._open.wait()
+            if data.get("chat_id") is not None:
+                await self._acquire()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self.max_retries:
+                    raise
+                self.waited += 1
+                self._open.clear()
+                await asyncio.sleep(exc._retry_after.total_seconds() + 0.1)  # as AIORateLimiter
+                self._open.set()
+
+
+class PeerBot:
+    """The citizen's report as a ConversationHandler; drafts live in `context.user_data`, tickets in a set."""
+
+    def __init__(self, config: Deployment, seed: int, group_message: bool) -> None:
+        self.config = config
+        self.rng = random.Random(seed)
+        self.tickets: set[str] = set()
+        self.group_message = group_message
+        self.errors = 0
+        rows = [InlineKeyboardButton(f"{it.emoji} {it.name.get(LANG)}".strip(), callback_data=f"type:{it.code}")
+                for it in config.incident_types]
+        self.types = InlineKeyboardMarkup([rows[i:i + 2] for i in range(0, len(rows), 2)])
+        self.skip = InlineKeyboardMarkup([[InlineKeyboardButton(t(LANG, "button.skip"), callback_data="skip")]])
+        self.confirm_buttons = InlineKeyboardMarkup([[
+            InlineKeyboardButton(t(LANG, "button.send"), callback_data="confirm:send"),
+            InlineKeyboardButton(t(LANG, "button.cancel"), callback_data="confirm:cancel")]])
+        self.share = ReplyKeyboardMarkup([[KeyboardButton(t(LANG, "button.share_location"), request_location=True)]],
+                                         resize_keyboard=True, one_time_keyboard=True)
+
+    def handler(self) -> ConversationHandler:
+        """States mirroring Siaga112's: type → photo → location → description → confirm."""
+        text = filters.TEXT & ~filters.COMMAND
+        with warnings.catch_warnings():  # per_message=False with CallbackQueryHandlers: what such bots do
+            warnings.simplefilter("ignore", PTBUserWarning)
+            return ConversationHandler(
+                entry_points=[CommandHandler("start", self.start), MessageHandler(text, self.start)],
+                states={
+                    TYPE: [CallbackQueryHandler(self.pick_type, pattern=r"^type:")],
+                    PHOTO: [CallbackQueryHandler(self.skip_photo, pattern=r"^skip$"),
+                            MessageHandler(filters.PHOTO, self.photo)],
+                    LOCATION: [MessageHandler(filters.LOCATION, self.location), MessageHandler(text, self.address)],
+                    DESCRIPTION: [CallbackQueryHandler(self.skip_description, pattern=r"^skip$"),
+                                  MessageHandler(text, self.description)],
+                    CONFIRM: [CallbackQueryHandler(self.confirm, pattern=r"^confirm:")],
+                },
+                fallbacks=[CommandHandler("batal", self.cancel)],
+            )
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data.clear()
+        greeting = t(LANG, "report.greeting", region=self.config.region.name,
+                     number=self.config.region.emergency_number)
+        await update.message.reply_text(f"{greeting}\n\n{t(LANG, 'report.ask_type')}", reply_markup=self.types)
+        return TYPE
+
+    async def pick_type(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        await query.answer()
+        it = self.config.incident_type(query.data.removeprefix("type:"))
+        if it is None:
+            return TYPE
+        context.user_data["type"] = it
+        if it.photo == "none":
+            return await self.ask_location(update)
+        key = "report.ask_photo_optional" if it.photo != "required" or it.urgent else "report.ask_photo_required"
+        await query.message.reply_text(t(LANG, key), reply_markup=self.skip if key.endswith("optional") else None)
+        return PHOTO
+
+    async def ask_location(self, update: Update) -> int:
+        await update.effective_message.reply_text(t(LANG, "report.ask_location"), reply_markup=self.share)
+        return LOCATION
+
+    async def skip_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await update.callback_query.answer()
+        return await self.ask_location(update)
+
+    async def photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data["photo"] = update.message.photo[-1].file_id
+        await update.message.reply_text(t(LANG, "report.photo_received"))
+        return await self.ask_location(update)
+
+    async def location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        pin = update.message.location
+        lat_min, lon_min, lat_max, lon_max = self.config.region.bounds
+        if not (lat_min <= pin.latitude <= lat_max and lon_min <= pin.longitude <= lon_max):
+            await update.message.reply_text(t(LANG, "report.outside_region", region=self.config.region.name,
+                                              number=self.config.region.emergency_number))
+            return LOCATION
+        context.user_data["where"] = t(LANG, "summary.pin", lat=f"{pin.latitude:.5f}", lon=f"{pin.longitude:.5f}")
+        return await self.ask_description(update, t(LANG, "report.location_received"))
+
+    async def address(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        if len(update.message.text.strip()) < 4:
+            await update.message.reply_text(t(LANG, "report.hint_location"))
+            return LOCATION
+        context.user_data["where"] = update.message.text.strip()
+        return await self.ask_description(update, "")
+
+    async def ask_description(self, update: Update, before: str) -> int:
+        ask = t(LANG, "report.ask_description")
+        await update.message.reply_text(f"{before}\n\n{ask}" if before else ask, reply_markup=self.skip)
+        return DESCRIPTION
+
+    async def skip_description(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await update.callback_query.answer()
+        return await self.summary(update, context)
+
+    async def description(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data["description"] = update.message.text.strip()
+        return await self.summary(update, context)
+
+    async def summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        d = context.user_data
+        text = t(LANG, "report.summary", type=d["type"].name.get(LANG), location=d["where"],
+                 photo=t(LANG, "summary.photo_yes" if d.get("photo") else "summary.photo_no"),
+                 description=d.get("description") or "-")
+        await update.effective_message.reply_text(text, reply_markup=self.confirm_buttons)
+        return CONFIRM
+
+    async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        await query.answer()
+        if query.data != "confirm:send":
+            context.user_data.clear()
+            await query.message.reply_text(t(LANG, "report.cancelled"))
+            return ConversationHandler.END
+        ticket = self.new_ticket()
+        it = context.user_data["type"]
+        key = "report.submitted_urgent" if it.urgent else "report.submitted"
+        await query.message.reply_text(t(LANG, key, ticket=ticket, number=self.config.region.emergency_number))
+        if self.group_message:  # in the background: AIORateLimiter holds it up to 20 a minute
+            card = f"{'🚨 DARURAT' if it.urgent else 'Laporan'} {ticket}\n{it.name.get(LANG)}\n" \
+                   f"{context.user_data['where']}\nPelapor: {update.effective_user.full_name}"
+            context.application.create_task(context.bot.send_message(self.config.operators.telegram_chat_id, card))
+        context.user_data.clear()
+        return ConversationHandler.END
+
+    async def cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data.clear()
+        await update.message.reply_text(t(LANG, "report.cancelled"))
+        return ConversationHandler.END
+
+    def new_ticket(self) -> str:
+        """`SMP-48-29-13`, drawn in memory and kept unique in a set (12 characters, as Siaga112's)."""
+        while True:
+            digits = f"{self.rng.randrange(10 ** 6):06d}"
+            ticket = f"{self.config.region.ticket_prefix}-{digits[:2]}-{digits[2:4]}-{digits[4:]}"
+            if ticket not in self.tickets:
+                self.tickets.add(ticket)
+                return ticket
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Count and log handler failures, as a deployed bot's error handler would."""
+        self.errors += 1
+        logging.getLogger("peer").warning("handler error: %r", context.error)
+
+
+def webhook_app(application: Application) -> Starlette:
+    """customwebhookbot.py's route: check the secret, queue the Update for the Application, answer 200."""
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given, SECRET):
+            return Response(status_code=403)
+        await application.update_queue.put(Update.de_json(await request.json(), application.bot))
+        return Response()
+    return Starlette(routes=[Route("/webhooks/telegram", telegram_webhook, methods=["POST"])])
+
+
+async def run_peer(config: Deployment, citizens: int, seed: int, think: float, concurrency: int | None) -> Figures:
+    """The PTB Application behind uvicorn, webhook registered with its own fake; state in memory only."""
+    figures = Figures("peer")
+    async with FakeTelegram(connections=CONNECTIONS) as fake:
+        time_acks(fake, figures)
+        watch = Watch(fake)
+        people(fake, config, citizens)
+        limiter = AIORateLimiter(max_retries=5) if AIORateLimiter is not None else StandInLimiter(max_retries=5)
+        bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
+        builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot").updater(None)
+                   .rate_limiter(limiter))
+        if concurrency is not None:
+            builder = builder.concurrent_updates(concurrency)
+        application = builder.build()
+        application.add_handler(bot.handler())
+        application.add_error_handler(bot.on_error)
+        port = free_port()
+        async with application:
+            await application.start()
+            async with serve_app(webhook_app(application), port):
+                await application.bot.set_webhook(url=f"http://127.0.0.1:{port}/webhooks/telegram",
+                                                  secret_token=SECRET, allowed_updates=["message", "callback_query"])
+                await crowd(fake, watch, figures, citizens, seed, think)
+            await application.stop()
+    figures.notes.append(f"python-telegram-bot {telegram.__version__}: Application + ConversationHandler in memory, "
+                         f"concurrent_updates={application.concurrent_updates}, Starlette webhook on uvicorn")
+    if isinstance(limiter, StandInLimiter):
+        figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults (30 calls/s, "
+                             f"429s waited out: {limiter.waited}); no message to the operators' group")
+    else:
+        figures.notes.append("AIORateLimiter(max_retries=5); report posted to the operators' group in the background")
+    figures.notes.append(f"handler errors: {bot.errors}")
+    return figures
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+def show(f: Figures) -> None:
+    """One side's figures, in the same lines for both so they can be read against each other."""
+    print(f"{f.name}: " + "; ".join(f.notes))
+    print(f"  updates delivered: {f.updates} in {f.wall:.1f} s = {f.rate:.1f} updates/s sustained")
+    print(f"  webhook acknowledgement: p50 {pct(f.acks, 50) * 1000:.0f} ms, p99 {pct(f.acks, 99) * 1000:.0f} ms, "
+          f"max {max(f.acks) * 1000:.0f} ms")
+    print(f"  citizen's walk (first message → ticket): p50 {pct(f.walks, 50):.2f} s, p99 {pct(f.walks, 99):.2f} s")
+    print(f"  limit violations seen by the fake: {f.violations}")
+
+
+async def run(citizens: int, only: str | None, seed: int, think: float, concurrency: int | None) -> None:
+    config = load_config(ROOT / "config" / "sumenep.yaml")
+    print(f"{citizens} citizens at once, each side on its own FakeTelegram(connections={CONNECTIONS}) with "
+          f"Telegram's limits enforced; seed {seed}, think {think:g} s")
+    results = {}
+    if only in (None, "siaga"):
+        results["siaga"] = await run_siaga(config, citizens, seed, think)
+        show(results["siaga"])
+    if only in (None, "peer"):
+        results["peer"] = await run_peer(config, citizens, seed, think, concurrency)
+        show(results["peer"])
+    if len(results) == 2:
+        s, p = results["siaga"], results["peer"]
+        p50, p99 = pct(s.walks, 50) / pct(p.walks, 50), pct(s.walks, 99) / pct(p.walks, 99)
+        print(f"Siaga112 / peer: updates/s ×{s.rate / p.rate:.2f} (above 1: Siaga112 sustains more); "
+              f"walk p50 ×{p50:.2f}, p99 ×{p99:.2f} (below 1: Siaga112's citizens get their ticket sooner)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--citizens", type=int, default=100)
+    parser.add_argument("--only", choices=("siaga", "peer"))
+    parser.add_argument("--seed", type=int, default=112)
+    parser.add_argument("--think", type=float, default=0.0, help="seconds a citizen takes before each answer")
+    parser.add_argument("--peer-concurrency", type=int, default=None,
+                        help="the peer's concurrent_updates (default: PTB's default)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no per-case lines
+    asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency))
+
+
+if __name__ == "__main__":
+    main()
