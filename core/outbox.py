@@ -12,7 +12,7 @@ from core.messages import Outbound
 from core.models import OutboxItem
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=15)  # renewed while the send is in flight (Sender): a killed worker's message waits ≤ 15 s
 MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
 
 
@@ -91,6 +91,12 @@ async def claim(session: AsyncSession, now: datetime, limit: int) -> list[Outbox
     for item in items:
         item.status, item.lease_until = "sending", now + LEASE
     return items
+
+
+async def renew(session: AsyncSession, item_id: int, now: datetime) -> None:
+    """Keep the lease of a message still being sent, so only a dead worker's lease runs out."""
+    await session.execute(update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.status == "sending")
+                          .values(lease_until=now + LEASE))
 
 
 async def mark_sent(session: AsyncSession, item_id: int, message_id: str | None, now: datetime) -> None:

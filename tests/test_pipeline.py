@@ -187,3 +187,32 @@ async def test_when_a_group_must_wait_the_freed_slot_goes_to_the_most_urgent_mes
     async with sessions() as s:
         waiting = (await s.execute(select(OutboxItem).where(OutboxItem.status == "pending"))).scalars().all()
     assert len(waiting) == 3 and all(w.not_before > now + timedelta(seconds=50) for w in waiting)
+
+
+async def test_a_slow_send_keeps_its_lease_while_in_flight(sessions):
+    from types import SimpleNamespace
+
+    from bots.runtime.sender import Sender
+    from core.clock import SystemClock
+    from core.coordination import LocalCoordinator
+
+    class Slow:
+        def limits(self, payload):
+            return []
+
+        async def send(self, payload, photo, target, **extra):
+            await asyncio.sleep(outbox.LEASE.total_seconds() / 3 + 0.8)  # a photo on a bad network
+            return "1"
+    async with sessions() as s, s.begin():
+        await outbox.enqueue(s, _msg("1", "photo"), utcnow())
+    sender = Sender(SimpleNamespace(sessions=sessions, channels={"telegram": Slow()}, coord=LocalCoordinator(),
+                                    clock=SystemClock()))
+    claimed_at = utcnow()
+    sending = asyncio.create_task(sender.run_once())
+    await asyncio.sleep(outbox.LEASE.total_seconds() / 3 + 0.5)
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxItem))).scalar_one()
+    assert row.status == "sending" and row.lease_until > claimed_at + outbox.LEASE  # renewed while in flight
+    assert await sending == 1
+    async with sessions() as s:
+        assert (await s.execute(select(OutboxItem.status))).scalar_one() == "sent"

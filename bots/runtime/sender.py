@@ -74,6 +74,7 @@ class Sender:
                 return 0.0
             target = (original.platform_message_id, original.payload)
         extra = {"window_open": await self._window_open(item)} if getattr(channel, "needs_window", False) else {}
+        keeper = asyncio.create_task(self._hold(item))
         try:
             photo = None if target else await self._photo(item.payload.get("photo_media_id"))
             message_id = await channel.send(item.payload, photo, target, **extra)
@@ -90,10 +91,22 @@ class Sender:
             log.warning("send_failed", error=type(exc).__name__, detail=str(exc)[:200])
             await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}", count=True)
             return 0.0
+        finally:
+            keeper.cancel()
         async with self.deps.sessions() as session, session.begin():
             await outbox.mark_sent(session, item.id, message_id, self.deps.clock.now())
         MESSAGES_SENT.labels(item.channel).inc()
         return 0.0
+
+    async def _hold(self, item: OutboxItem) -> None:
+        """Renew the lease every third of it while a slow send (a photo on a bad network) is in flight."""
+        while True:
+            await asyncio.sleep(outbox.LEASE.total_seconds() / 3)
+            try:
+                async with self.deps.sessions() as session, session.begin():
+                    await outbox.renew(session, item.id, self.deps.clock.now())
+            except Exception as exc:  # noqa: BLE001 - the database is away: the send itself decides what happens
+                log.warning("lease_renewal_failed", error=type(exc).__name__)
 
     async def _window_open(self, item: OutboxItem) -> bool:
         """Whether the person wrote to us in the last 24 hours (a few minutes' margin for the send itself)."""
