@@ -14,7 +14,7 @@ class BodyTooLarge(Exception):
 async def read_limited(request: Request, limit: int) -> bytes:
     """Refuse by Content-Length first, then stop reading the stream as soon as it passes the limit."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:  # not "²"
         raise BodyTooLarge
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -31,11 +31,14 @@ class MalformedJson(Exception):
 
 def load_json(body: bytes):
     """Parse a request body; anything that is not JSON — including nesting deep enough to exhaust the
-    parser's recursion — is one clear refusal, never a crash."""
+    parser's recursion, and strings that are not text (a lone surrogate such as "\\ud800", which the
+    database cannot store) — is one clear refusal, never a crash."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = json.loads(body)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         raise MalformedJson from None
+    return data
 
 
 def error_response(status: int, reason: str) -> JSONResponse:

@@ -8,11 +8,17 @@ import sys
 import structlog
 
 SCRUB = [
-    (re.compile(r"bot\d{5,}:[A-Za-z0-9_-]{20,}"), "bot<token>"),
+    (re.compile(r"(?<![A-Za-z])bot\d+:[A-Za-z0-9_-]+"), "bot<token>"),  # a Bot API URL's token, however short
+    # A secret by its name: setWebhook's secret_token in python-telegram-bot's DEBUG dump of the parameters,
+    # hub.verify_token or access_token in a URL's query.
+    (re.compile(r"(?i)(\b[\w.]*(?:token|secret)[\"']?\s*[:=]\s*[\"']?)(?!<)[^\"'&\s,;)}]+"), r"\1<secret>"),
     (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"), "<token>"),
     (re.compile(r"(?:\+|\b)62\d{8,13}\b"), "<phone>"),
     (re.compile(r"\b08\d{8,11}\b"), "<phone>"),
     (re.compile(r"https?://\S*/file/\S+"), "<media-url>"),
+    # WhatsApp media URLs (pywa logs the Graph API's answer and the download): Meta's lookaside host, and the
+    # /media-download/ path of the fake Graph API the tests run against.
+    (re.compile(r"https?://[^\s\"']*(?:lookaside\.fbsbx\.com|/media-download/)[^\s\"']*"), "<media-url>"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._-]+"), r"\1<token>"),
 ]
 
@@ -53,5 +59,7 @@ def configure(level: str = "INFO", stream=None) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "telegram", "aiosqlite", "asyncio"):
+    # Libraries whose DEBUG lines dump requests, answers and photo metadata (pywa: message bodies and media
+    # URLs; PIL: a photo's EXIF GPS position): quiet even when LOG_LEVEL=DEBUG.
+    for noisy in ("httpx", "httpcore", "telegram", "aiosqlite", "asyncio", "pywa", "pywa_async", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

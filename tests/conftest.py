@@ -12,12 +12,97 @@ import redis.asyncio as aioredis
 from core.config import load_config
 from core.db import Base, make_engine, make_sessionmaker
 import core.models  # noqa: F401 - registers the tables
+from tests.session_log import DEFAULT_PATH, SessionLog, find_leaks, known_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("SIAGA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = os.environ.get("SIAGA_TEST_PG_DB", "siaga_test")
 REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["sqlite", "postgres"]
+SESSION_LOG = pytest.StashKey[SessionLog]()
+LOG_RESULT = pytest.StashKey[tuple]()
+# Seen in the session log whenever an end-to-end test passed: the gateway started, a webhook delivery, a send.
+E2E_EVENTS = {"web_started": ('"event": "web_started"',),
+              "webhook delivery": ('/webhooks/telegram "HTTP/1.1 200', '/webhooks/whatsapp "HTTP/1.1 200'),
+              "outbound call": ("/sendMessage", "/sendPhoto", "Making POST request to /")}
+
+
+# ---- the session log: every line of the run through the product's logging, checked for leaks at the end ----
+# A hook rather than a last test: it runs whatever -k/-m/paths select, cannot be deselected or reordered, and
+# sees the lines of every test including the last one's teardown.
+
+def pytest_configure(config):
+    log = SessionLog(Path(os.environ.get("SIAGA_TEST_SESSION_LOG", DEFAULT_PATH)))
+    log.install()
+    config.stash[SESSION_LOG] = log
+
+
+@pytest.fixture(autouse=True)
+def _session_log_in_place(pytestconfig):
+    """After each test (and its fixtures' teardown), the session capture is installed again if it was replaced."""
+    yield
+    pytestconfig.stash[SESSION_LOG].ensure()
+
+
+@pytest.fixture
+def session_log(pytestconfig) -> SessionLog:
+    return pytestconfig.stash[SESSION_LOG]
+
+
+_E2E_PASSED: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed and Path(report.location[0]).name.startswith("test_e2e_"):
+        _E2E_PASSED.append(report.nodeid)
+
+
+def session_log_problems(lines: list[str], e2e_passed: list[str]) -> tuple[list, list[str]]:
+    """Leaks in the lines, and the end-to-end events missing although end-to-end tests passed (an empty or
+    broken capture would otherwise pass the check)."""
+    leaks = find_leaks(lines, known_secrets())
+    missing = []
+    if e2e_passed:
+        missing = [name for name, needles in E2E_EVENTS.items()
+                   if not any(n in line for line in lines for n in needles)]
+    return leaks, missing
+
+
+def pytest_sessionfinish(session, exitstatus):
+    log = session.config.stash.get(SESSION_LOG, None)
+    if log is None:
+        return
+    lines = log.lines()
+    leaks, missing = session_log_problems(lines, _E2E_PASSED)
+    session.config.stash[LOG_RESULT] = (len(lines), leaks, missing, log)
+    if (leaks or missing) and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    result = config.stash.get(LOG_RESULT, None)
+    if result is None:
+        return
+    count, leaks, missing, log = result
+    if not leaks and not missing:
+        terminalreporter.write_line(f"session log: {count} lines checked, no token, phone number, media URL or "
+                                    f"photo location ({log.path})")
+        return
+    terminalreporter.section("session log check FAILED", sep="=", red=True, bold=True)
+    terminalreporter.write_line(f"{count} lines in {log.path}")
+    for leak in leaks[:100]:
+        terminalreporter.write_line(str(leak), red=True)
+    if len(leaks) > 100:
+        terminalreporter.write_line(f"... and {len(leaks) - 100} more")
+    if missing:
+        terminalreporter.write_line(f"end-to-end tests passed but the log has no {', '.join(missing)}: "
+                                    f"is the capture installed?", red=True)
+
+
+def pytest_unconfigure(config):
+    log = config.stash.get(SESSION_LOG, None)
+    if log is not None:
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -100,7 +100,7 @@ async def photo(request: Request, id: str = ""):
 
 
 @router.get("/api/messages")
-async def messages(request: Request, after: int = 0):
+async def messages(request: Request, after: int = Query(0, ge=-2**63, le=2**63 - 1)):  # a database integer
     """What the bot said to this chat since message `after`, oldest first."""
     chat = _chat_id(request)
     if chat is None:
