@@ -442,14 +442,15 @@ def webhook_app(application: Application) -> Starlette:
     return Starlette(routes=[Route("/webhooks/telegram", telegram_webhook, methods=["POST"])])
 
 
-async def run_peer(config: Deployment, citizens: int, seed: int, think: float, concurrency: int | None) -> Figures:
+async def run_peer(config: Deployment, citizens: int, seed: int, think: float, concurrency: int | None,
+                   rate: float = 30.0) -> Figures:
     """The PTB Application behind uvicorn, webhook registered with its own fake; state in memory only."""
     figures = Figures("peer")
     async with FakeTelegram(connections=CONNECTIONS) as fake:
         time_acks(fake, figures)
         watch = Watch(fake)
         people(fake, config, citizens)
-        limiter = AIORateLimiter(max_retries=5) if AIORateLimiter is not None else StandInLimiter(max_retries=5)
+        limiter = AIORateLimiter(max_retries=5) if AIORateLimiter is not None else StandInLimiter(max_retries=5, rate=rate)
         bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
         builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot").updater(None)
                    .rate_limiter(limiter))
@@ -469,7 +470,7 @@ async def run_peer(config: Deployment, citizens: int, seed: int, think: float, c
     figures.notes.append(f"python-telegram-bot {telegram.__version__}: Application + ConversationHandler in memory, "
                          f"concurrent_updates={application.concurrent_updates}, Starlette webhook on uvicorn")
     if isinstance(limiter, StandInLimiter):
-        figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults (30 calls/s, "
+        figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults ({limiter.rate:g} calls/s, "
                              f"429s waited out: {limiter.waited}); no message to the operators' group")
     else:
         figures.notes.append("AIORateLimiter(max_retries=5); report posted to the operators' group in the background")
@@ -490,7 +491,8 @@ def show(f: Figures) -> None:
     print(f"  limit violations seen by the fake: {f.violations}")
 
 
-async def run(citizens: int, only: str | None, seed: int, think: float, concurrency: int | None) -> None:
+async def run(citizens: int, only: str | None, seed: int, think: float, concurrency: int | None,
+              rate: float) -> None:
     config = load_config(ROOT / "config" / "sumenep.yaml")
     print(f"{citizens} citizens at once, each side on its own FakeTelegram(connections={CONNECTIONS}) with "
           f"Telegram's limits enforced; seed {seed}, think {think:g} s")
@@ -499,7 +501,7 @@ async def run(citizens: int, only: str | None, seed: int, think: float, concurre
         results["siaga"] = await run_siaga(config, citizens, seed, think)
         show(results["siaga"])
     if only in (None, "peer"):
-        results["peer"] = await run_peer(config, citizens, seed, think, concurrency)
+        results["peer"] = await run_peer(config, citizens, seed, think, concurrency, rate)
         show(results["peer"])
     if len(results) == 2:
         s, p = results["siaga"], results["peer"]
@@ -516,10 +518,12 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0, help="seconds a citizen takes before each answer")
     parser.add_argument("--peer-concurrency", type=int, default=None,
                         help="the peer's concurrent_updates (default: PTB's default)")
+    parser.add_argument("--peer-rate", type=float, default=30.0,
+                        help="the stand-in limiter's calls a second (30: AIORateLimiter's default; 25: Siaga112's budget)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no per-case lines
-    asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency))
+    asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency, args.peer_rate))
 
 
 if __name__ == "__main__":

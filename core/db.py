@@ -46,7 +46,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -66,9 +66,10 @@ def make_engine(url: str, pool_size: int = 5) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    # Each process holds at most 2 × pool_size connections: two web and two workers stay well inside
-    # PostgreSQL's default max_connections of 100 (the load bench ran it out at 20 per process).
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Each process keeps pool_size connections and opens at most half as many again for peaks: two web and two
+    # workers stay inside PostgreSQL's default max_connections of 100 (the load bench ran it out at 10 + 10
+    # each), and connections are reused rather than opened per burst (bench/peer.py counted the churn).
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     whatsapp_api_version: str = "v23.0"
     whatsapp_user_interval_seconds: float = 6.0
     max_body_bytes: int = 1_000_000
-    database_pool_size: int = 5
+    database_pool_size: int = 10
     log_level: str = "INFO"
 
     @field_validator("database_url")
