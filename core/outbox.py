@@ -18,10 +18,21 @@ MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
 
 def lane(message: Outbound) -> str:
     """Messages to one chat go out in order. A callback answer is its own lane so it never waits, and so are
-    the edits of one card, so a new urgent card never queues behind edits of older ones."""
+    the edits of one card, so a new urgent card never queues behind edits of older ones. In a group, each
+    priority is a lane too: an urgent report's card does not queue behind a minor one's (a card and its
+    pin share a priority, so they stay in order); a person's messages stay in one lane, in order."""
     if message.answer_callback:
         return f"cb:{message.answer_callback}"
-    return f"{message.to.id}#{message.edit_of}" if message.edit_of else message.to.id
+    if message.edit_of:
+        return f"{message.to.id}#{message.edit_of}"
+    return f"{message.to.id}#p{message.priority}" if message.to.id.startswith("-") else message.to.id
+
+
+async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
+    """Whether new cards (first sends, not edits) still wait for the group's limit: a backlog."""
+    return (await session.execute(select(OutboxItem.id).where(
+        OutboxItem.channel == channel, OutboxItem.chat_id.like(f"{chat}#p%"), OutboxItem.status == "pending",
+        OutboxItem.ref.like("card:%")).limit(1))).first() is not None
 
 
 async def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:

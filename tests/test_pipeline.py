@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -216,3 +217,19 @@ async def test_a_slow_send_keeps_its_lease_while_in_flight(sessions):
     assert await sending == 1
     async with sessions() as s:
         assert (await s.execute(select(OutboxItem.status))).scalar_one() == "sent"
+
+
+async def test_in_a_group_an_urgent_card_does_not_queue_behind_a_minor_one_but_a_persons_chat_keeps_order(sessions):
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        for m in (replace(_msg("-100", "minor card"), ref="card:1"), _msg("-100", "minor pin"),
+                  replace(_msg("-100", "urgent card", Priority.URGENT), ref="card:2"),
+                  _msg("7", "first"), _msg("7", "then urgent", Priority.URGENT)):
+            await outbox.enqueue(s, m, now)
+    async with sessions() as s, s.begin():
+        claimed = [c.payload["text"] for c in await outbox.claim(s, now, 10)]
+    assert claimed == ["urgent card", "minor card", "first"]  # the minor pin waits for its card; "then urgent" too
+    async with sessions() as s, s.begin():
+        assert not await outbox.cards_waiting(s, "telegram", "-100")  # a pin waits, no card: no backlog
+        await outbox.enqueue(s, replace(_msg("-100", "another card"), ref="card:3"), now)
+        assert await outbox.cards_waiting(s, "telegram", "-100")

@@ -112,6 +112,8 @@ async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> 
     index = int(elapsed / config.clock.refresh_minutes) + 1
     if index <= MAX_TICKS:
         await sla.arm(session, case.id, sla.next_tick(config, now, index))
+    if await outbox.cards_waiting(session, "telegram", str(config.operators.telegram_chat_id)):
+        return []  # a surge: new cards wait for the group's 20 a minute; this refresh would only take a slot
     view = await case_view(session, case, config, now)
     shown = await outbox.shown_choices(session, f"card:{case.id}")  # a sub-menu an operator opened stays open
     card = cards.card_message(view, config, edit=True,
