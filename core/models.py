@@ -165,10 +165,12 @@ class OutboxItem(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "not_before"),
         Index("ix_outbox_lane", "channel", "chat_id", "status", "id"),
+        Index("ix_outbox_group", "channel", "group_chat", "status"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))  # the lane: the chat, or the chat and what keeps its own order
+    group_chat: Mapped[str | None] = mapped_column(String(64))  # a group's messages: one in flight, the most urgent
     payload: Mapped[dict] = mapped_column(JSON)
     priority: Mapped[int] = mapped_column(Integer, default=10)
     status: Mapped[str] = mapped_column(String(12), default="pending")

@@ -148,46 +148,31 @@ async def test_waiting_notices_of_one_kind_are_joined_into_one_message(sessions)
     assert texts[-4:-1] == ["SMP-3 baru", "SMP-1 lewat batas", "SMP-4 baru"]
 
 
-async def test_when_a_group_must_wait_the_freed_slot_goes_to_the_most_urgent_message(sessions):
-    """A group's new urgent card and older cards' edits (separate lanes) claimed together: one slot is left in
-    the group's minute, and it goes to the new card whatever order the sends would have raced in."""
-    from types import SimpleNamespace
-
-    from bots.runtime.sender import Sender
-    from core.clock import SystemClock
-    from core.coordination import Limit, LocalCoordinator
-
-    class Group:
-        sent: list[str] = []
-
-        def limits(self, payload):
-            return [Limit("group", 1, 60.0)]
-
-        async def send(self, payload, photo, target, **extra):
-            self.sent.append(payload["text"])
-            return "1"
-
-    class Jittery(LocalCoordinator):
-        """Shared limits over a network: a request started later may be answered first."""
-        delays = [0.04, 0.03, 0.02, 0.01]
-
-        async def take(self, limits):
-            await asyncio.sleep(self.delays.pop(0) if self.delays else 0)
-            return await super().take(limits)
+async def test_a_group_hands_out_one_message_at_a_time_the_most_urgent_first(sessions):
+    """Several workers race for a group's free slot: only the most urgent due message of the group (new cards
+    by priority, each card's edits in its own lane) can be claimed, and nothing else while it is in flight;
+    answers to button presses pressed in the group never wait."""
     now = utcnow()
     async with sessions() as s, s.begin():
         for n in range(3):
             await outbox.enqueue(s, Outbound(to=Address("telegram", "-100"), text=f"edit {n}", edit_of=f"card:{n}",
-                                             priority=Priority.URGENT - 1), now)
-        await outbox.enqueue(s, _msg("-100", "new card", Priority.URGENT), now)
-    group = Group()
-    sender = Sender(SimpleNamespace(sessions=sessions, channels={"telegram": group}, coord=Jittery(),
-                                    clock=SystemClock()))
-    assert await sender.run_once() == 4
-    assert group.sent == ["new card"]
-    async with sessions() as s:
-        waiting = (await s.execute(select(OutboxItem).where(OutboxItem.status == "pending"))).scalars().all()
-    assert len(waiting) == 3 and all(w.not_before > now + timedelta(seconds=50) for w in waiting)
+                                             priority=Priority.NORMAL - 1), now)
+        await outbox.enqueue(s, _msg("-100", "minor card"), now)
+        await outbox.enqueue(s, _msg("-100", "urgent card", Priority.URGENT), now)
+        await outbox.enqueue(s, Outbound(to=Address("telegram", "-100"), answer_callback="q1", text="ok",
+                                         priority=Priority.CALLBACK), now)
+        await outbox.enqueue(s, _msg("7", "private"), now)
+
+    async def claim() -> list[str]:
+        async with sessions() as s, s.begin():
+            return [c.payload["text"] for c in await outbox.claim(s, now, 10)]
+    first, second = await asyncio.gather(claim(), claim())  # two workers at once
+    assert sorted(first + second) == ["ok", "private", "urgent card"]
+    async with sessions() as s, s.begin():
+        assert await outbox.claim(s, now, 10) == []  # the group's urgent card is in flight: the rest wait
+        urgent = (await s.execute(select(OutboxItem).where(OutboxItem.payload["text"].as_string() == "urgent card")))
+        await outbox.mark_sent(s, urgent.scalar_one().id, "1", now)
+    assert await claim() == ["minor card"]
 
 
 async def test_a_slow_send_keeps_its_lease_while_in_flight(sessions):
@@ -228,8 +213,8 @@ async def test_in_a_group_an_urgent_card_does_not_queue_behind_a_minor_one_but_a
             await outbox.enqueue(s, m, now)
     async with sessions() as s, s.begin():
         claimed = [c.payload["text"] for c in await outbox.claim(s, now, 10)]
-    assert claimed == ["urgent card", "minor card", "first"]  # the minor pin waits for its card; "then urgent" too
+    assert claimed == ["urgent card", "first"]  # the minor card after the urgent one; "then urgent" after "first"
     async with sessions() as s, s.begin():
-        assert not await outbox.cards_waiting(s, "telegram", "-100")  # a pin waits, no card: no backlog
-        await outbox.enqueue(s, replace(_msg("-100", "another card"), ref="card:3"), now)
-        assert await outbox.cards_waiting(s, "telegram", "-100")
+        assert await outbox.cards_waiting(s, "telegram", "-100")  # the minor card: a backlog
+        await outbox.enqueue(s, _msg("-200", "a pin"), now)
+        assert not await outbox.cards_waiting(s, "telegram", "-200")  # no card waiting there

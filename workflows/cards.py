@@ -224,9 +224,9 @@ def duplicate_buttons(view: CaseView, candidates: list[tuple[int, str, str]], co
 
 
 def edit_priority(priority: int) -> int:
-    """Just below a new message of the same rank: in a surge a new report reaches a group before an update
-    of one it already shows (the group allows 20 a minute; waiting edits of one card collapse into one)."""
-    return priority - 1
+    """Below every new message: in a surge a group gets each new report before updates of those it already
+    shows (Telegram allows 20 a minute per group; waiting edits of one card collapse into one)."""
+    return min(priority, Priority.NORMAL) - 1
 
 
 def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = "",

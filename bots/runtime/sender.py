@@ -25,24 +25,11 @@ class Sender:
         self.batch = batch
 
     async def run_once(self) -> int:
-        """Claim the next message of each lane and send chats concurrently; returns how many were claimed."""
+        """Claim the next message of each lane (one per group) and send them concurrently; how many were claimed."""
         async with self.deps.sessions() as session, session.begin():
             items = await outbox.claim(session, self.deps.clock.now(), self.batch)
-        chats: dict[tuple[str, str], list[OutboxItem]] = {}
-        for item in items:  # claimed most urgent first
-            chats.setdefault((item.channel, item.chat_id.split("#")[0]), []).append(item)
-        await asyncio.gather(*(self.send_in_order(chat) for chat in chats.values()))
+        await asyncio.gather(*(self.send(item) for item in items))
         return len(items)
-
-    async def send_in_order(self, items: list[OutboxItem]) -> None:
-        """One chat's lanes (a group's new cards and edits of older ones) most urgent first: once the chat's
-        limit says wait, the rest wait too, so a slot that frees up goes to the most urgent, not the quickest."""
-        for n, item in enumerate(items):
-            wait = await self.send(item)
-            if wait:
-                for rest in items[n + 1:]:
-                    await self._postpone(rest, wait, None, count=False)
-                return
 
     async def idle_for(self, ceiling: float) -> float:
         """Seconds until the next postponed message is due, so a rate-limited send is not late by a poll."""
@@ -52,14 +39,13 @@ class Sender:
             return ceiling
         return min(ceiling, max(0.0, (due - self.deps.clock.now()).total_seconds()))
 
-    async def send(self, item: OutboxItem) -> float:
-        """Send one message; returns how long the shared limits said to wait (0 when it was not held back)."""
+    async def send(self, item: OutboxItem) -> None:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(channel=item.channel, outbox_id=item.id)
         channel = self.deps.channels.get(item.channel)
         if channel is None:
             await self._dead(item, f"channel {item.channel} is not configured")
-            return 0.0
+            return
         wait = await self.deps.coord.take(channel.limits(item.payload))
         while 0 < wait <= HOLD:  # a slot within a second: wait for it here rather than write a postponement
             await asyncio.sleep(wait)
@@ -67,17 +53,17 @@ class Sender:
         if wait > 0:
             SEND_RETRIES.labels(item.channel, "own_limit").inc()
             await self._postpone(item, wait, None, count=False)
-            return wait
+            return
         target = None
         if item.edit_of:
             async with self.deps.sessions() as session:
                 found, original = await outbox.edit_target(session, item.edit_of)
             if found == "waiting":
                 await self._postpone(item, 1.0, None, count=False)
-                return 0.0
+                return
             if found == "gone":
                 await self._dead(item, "the message to edit was never delivered")
-                return 0.0
+                return
             target = (original.platform_message_id, original.payload)
         extra = {"window_open": await self._window_open(item)} if getattr(channel, "needs_window", False) else {}
         keeper = asyncio.create_task(self._hold(item))
@@ -88,21 +74,20 @@ class Sender:
             SEND_RETRIES.labels(item.channel, "retry_after").inc()
             log.info("send_retry_after", after=exc.after)
             await self._postpone(item, exc.after, str(exc), count=False)
-            return exc.after
+            return
         except Undeliverable as exc:
             await self._dead(item, str(exc))
-            return 0.0
+            return
         except Exception as exc:  # noqa: BLE001 - network trouble: back off and try again
             SEND_RETRIES.labels(item.channel, "error").inc()
             log.warning("send_failed", error=type(exc).__name__, detail=str(exc)[:200])
             await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}", count=True)
-            return 0.0
+            return
         finally:
             keeper.cancel()
         async with self.deps.sessions() as session, session.begin():
             await outbox.mark_sent(session, item.id, message_id, self.deps.clock.now())
         MESSAGES_SENT.labels(item.channel).inc()
-        return 0.0
 
     async def _hold(self, item: OutboxItem) -> None:
         """Renew the lease every third of it while a slow send (a photo on a bad network) is in flight."""
