@@ -110,12 +110,12 @@ async def dashboard_watch(base_url: str, db_url: str, marks: Marks, stop: asynci
 
     engine = make_engine(db_url)
     async with make_sessionmaker(engine)() as session, session.begin():
-        await accounts.create(session, "bench-op", "bench-password-112", "operator", "Bench")
+        await accounts.create(session, "bench_op", "bench-password-112", "operator", "Bench")
     await engine.dispose()
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         page = await client.get("/dashboard/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        await client.post("/dashboard/login", data={"username": "bench-op", "password": "bench-password-112",
+        await client.post("/dashboard/login", data={"username": "bench_op", "password": "bench-password-112",
                                                      "csrf": csrf})
         while not stop.is_set():
             try:

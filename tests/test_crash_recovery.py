@@ -1,6 +1,7 @@
 """An update acknowledged by a process that dies before processing it is handled once another one starts."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -88,3 +89,31 @@ async def test_production_web_killed_with_sigkill_after_acknowledging(fake, tmp_
         worker.terminate()
         worker.wait(10)
     assert len(fake.sent(CITIZEN)) == 1
+
+
+async def test_a_database_outage_while_the_worker_is_idle_does_not_stop_it():
+    """bench/faults.py restarted PostgreSQL while the outbox loop asked when its next message is due: the
+    error escaped the loop and the whole worker process exited."""
+    from types import SimpleNamespace
+
+    from bots.runtime.worker import Worker
+    from core.coordination import LocalCoordinator
+
+    calls = {"idle": 0, "work": 0}
+    stop = asyncio.Event()
+
+    async def work():
+        calls["work"] += 1
+        if calls["work"] == 3:
+            stop.set()
+        return 0
+
+    async def idle_for(ceiling):
+        calls["idle"] += 1
+        if calls["idle"] == 1:
+            raise ConnectionRefusedError("[Errno 111] Connect call failed ('127.0.0.1', 5432)")
+        return 0.01
+    worker = Worker.__new__(Worker)
+    worker.deps, worker.poll = SimpleNamespace(coord=LocalCoordinator()), 0.01
+    await asyncio.wait_for(worker._loop(stop, "outbox", work, idle_for), 5)
+    assert calls == {"work": 3, "idle": 3}  # the failed look, and two more: the loop went on

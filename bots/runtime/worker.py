@@ -60,13 +60,13 @@ class Worker:
         while not stop.is_set():
             try:
                 busy = await work()
+                # Inside the guard too: a PostgreSQL restart here killed the worker (bench/faults.py).
+                timeout = 0 if busy else self.poll if idle_for is None else await idle_for(self.poll)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a database blip must not kill the worker
                 log.warning("worker_loop_error", loop=topic, error=type(exc).__name__, detail=str(exc)[:200])
-                busy = 0
+                timeout = 0
                 await asyncio.sleep(self.poll)
-            if not busy:
-                timeout = self.poll if idle_for is None else await idle_for(self.poll)
-                if timeout > 0:
-                    await self.deps.coord.wait(topic, timeout)
+            if timeout > 0:
+                await self.deps.coord.wait(topic, timeout)
