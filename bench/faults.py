@@ -179,6 +179,7 @@ async def run(citizens: int, arrivals: float, count: int, seed: int, kinds: list
             verified, missing = await never_dispatched(url, fake, config)
             lines = cluster.log_lines()
         sends = sorted(c.at for c in fake.calls if c.method.startswith("send") and 200 <= c.status <= 299)
+        refused = sorted(c.at for c in fake.calls if c.status == 429)
         dups = duplicates(fake, [ops, *crews, *range(FIRST_CITIZEN, FIRST_CITIZEN + citizens)])
         violations = Counter(v.split(" to ")[0] for v in fake.limit_violations)
         secrets = [fake.token, fake.token.split(":")[1], SECRET]
@@ -192,8 +193,13 @@ async def run(citizens: int, arrivals: float, count: int, seed: int, kinds: list
     print(f"messages sent twice: {dups} (crashes of a process or PostgreSQL: {crashes}); "
           f"processes that exited on their own: {faults.exits}")
     print(f"limit violations seen by the fake: {sum(violations.values())} {dict(violations)}")
-    for name, at in faults.log:
-        print(f"  {at - began:6.1f} s  {name:28s} recovered in {recovery(at, acks, sends):5.1f} s")
+    ends = [at for _, at in faults.log[1:]] + [float("inf")]
+    before = sum(1 for t in refused if t < faults.log[0][1]) if faults.log else len(refused)
+    print(f"  before the first fault: {before} sends answered 429")
+    for (name, at), end in zip(faults.log, ends):
+        after = sum(1 for t in refused if at <= t < end)
+        print(f"  {at - began:6.1f} s  {name:28s} recovered in {recovery(at, acks, sends):5.1f} s; "
+              f"429s until the next fault: {after}")
     print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(leaks(lines, secrets))}")
 
 
