@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
 import time
@@ -139,12 +138,3 @@ class Cluster:
 
     def log_lines(self) -> list[str]:
         return [line for path in sorted(self.run_dir.glob("*.log")) for line in path.read_text(errors="replace").splitlines()]
-
-
-PHONE = re.compile(r"(?<![\d-])(?:\+?62|0)8\d{7,12}(?!\d)")
-
-
-def leaks(lines: list[str], secrets: list[str]) -> list[str]:
-    """Log lines carrying a secret, a phone number or a Telegram file URL (the issue's log check, on a bench run)."""
-    return [line for line in lines
-            if PHONE.search(line) or "/file/bot" in line or any(s and s in line for s in secrets)]

@@ -30,12 +30,13 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from bench.citizens import FIRST_CITIZEN, Marks, citizen, crews_watch, duplicates, operator, pct  # noqa: E402
-from bench.cluster import Cluster, leaks  # noqa: E402
+from bench.cluster import Cluster  # noqa: E402
 from bench.load import RUNS, register_people, wait_until  # noqa: E402
 from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import SECRET  # noqa: E402
+from tests.session_log import find_leaks  # noqa: E402
 
 DATABASE, REDIS = "siaga_faults", "redis://127.0.0.1:6379/11"
 PG_VERSION = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
@@ -200,7 +201,7 @@ async def run(citizens: int, arrivals: float, count: int, seed: int, kinds: list
         after = sum(1 for t in refused if at <= t < end)
         print(f"  {at - began:6.1f} s  {name:28s} recovered in {recovery(at, acks, sends):5.1f} s; "
               f"429s until the next fault: {after}")
-    print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(leaks(lines, secrets))}")
+    print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(find_leaks(lines, secrets))}")
 
 
 def main() -> None:

@@ -28,13 +28,14 @@ import asyncpg  # noqa: E402
 
 from bench.citizens import (FIRST_CITIZEN, Marks, citizen, crews_watch, dashboard_watch, duplicates,  # noqa: E402
                             operator, pct, wa_citizen)
-from bench.cluster import Cluster, leaks  # noqa: E402
+from bench.cluster import Cluster  # noqa: E402
 from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.fakes.whatsapp_api import FakeWhatsApp  # noqa: E402
 from tests.images import phone_jpeg  # noqa: E402
 from tests.harness import SECRET  # noqa: E402
+from tests.session_log import find_leaks  # noqa: E402
 
 RUNS = ROOT / "bench" / "runs"
 
@@ -103,14 +104,14 @@ async def run(citizens: int, whatsapp: int, webs: int, workers: int, spread: flo
     print(f"verification → agency task ({len(to_task)}): p50 {pct(to_task, 50):.1f} s, p99 {pct(to_task, 99):.1f} s")
     print(f"limit violations seen by the fakes: {violations}; Telegram messages sent twice: {dups}")
     print(f"store: {checks}")
-    print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(leaks(lines, secrets))}")
+    print(f"log lines: {len(lines)}, with a phone number, token or file URL: {len(find_leaks(lines, secrets))}")
 
 
 def wa_id(n: int) -> str:
     return f"628990{n:07d}"
 
 
-def register_people(fake, config, citizens: int) -> None:
+def register_people(fake, config, citizens: int, first: int = FIRST_CITIZEN) -> None:
     """The deployment's groups and staff, and the citizens, as the fake knows them."""
     fake.group(config.operators.telegram_chat_id, "Operator 112")
     for agency in config.agencies:
@@ -120,8 +121,8 @@ def register_people(fake, config, citizens: int) -> None:
             fake.user(person.telegram_user_id, person.name)
             fake.start_private(person.telegram_user_id)
     for n in range(citizens):
-        fake.user(FIRST_CITIZEN + n, f"Warga {n}")
-        fake.start_private(FIRST_CITIZEN + n)
+        fake.user(first + n, f"Warga {n}")
+        fake.start_private(first + n)
 
 
 async def wait_until(predicate, timeout: float) -> bool:

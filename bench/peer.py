@@ -55,6 +55,8 @@ from telegram.ext import (Application, BaseRateLimiter, CallbackQueryHandler, Co
                           ContextTypes, ConversationHandler, MessageHandler, filters)
 from telegram.warnings import PTBUserWarning  # noqa: E402
 
+from bench.citizens import pct  # noqa: E402
+from bench.load import register_people  # noqa: E402
 from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import Deployment, load_config  # noqa: E402
 from core.i18n import t  # noqa: E402
@@ -70,12 +72,6 @@ except ImportError:
 PEER_DB, REDIS = "siaga_peer", "redis://127.0.0.1:6379/13"
 FIRST, CONNECTIONS, SECRET, LANG = 900_000, 40, "peer-secret_112", "id"
 WALK_TIMEOUT = 600.0
-
-
-def pct(values: list[float], p: float) -> float:
-    """The p-th percentile by nearest rank, as the other bench scripts compute it."""
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
 # ---- the citizens ------------------------------------------------------------------------------
@@ -193,18 +189,6 @@ def time_acks(fake: FakeTelegram, figures: Figures) -> None:
     fake._post_to_webhook = timed
 
 
-def people(fake: FakeTelegram, config: Deployment, citizens: int) -> None:
-    """The operators' group, staff and citizens, registered with the fake the way bench/load.py does."""
-    fake.group(config.operators.telegram_chat_id, "Operator 112")
-    for person in [*config.operators.members, *config.leadership, *(m for a in config.agencies for m in a.members)]:
-        if person.telegram_user_id:
-            fake.user(person.telegram_user_id, person.name)
-            fake.start_private(person.telegram_user_id)
-    for n in range(citizens):
-        fake.user(FIRST + n, f"Warga {n}")
-        fake.start_private(FIRST + n)
-
-
 async def crowd(fake: FakeTelegram, watch: Watch, figures: Figures, citizens: int, seed: int, think: float) -> None:
     """All citizens at the same moment; the pins are dealt by `seed`, the same way for both sides."""
     pins = [spot(n) for n in range(citizens)]
@@ -227,7 +211,7 @@ async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) 
     async with FakeTelegram(connections=CONNECTIONS) as fake:
         time_acks(fake, figures)
         watch = Watch(fake)
-        people(fake, config, citizens)
+        register_people(fake, config, citizens, FIRST)
         async with gateway(fake, url, redis_url=REDIS, config=config, run_worker=False, workers=1):
             await crowd(fake, watch, figures, citizens, seed, think)
     figures.notes.append(f"web + 1 worker, PostgreSQL `{PEER_DB}` + Redis db 13, durable inbox and outbox")
@@ -449,7 +433,7 @@ async def run_peer(config: Deployment, citizens: int, seed: int, think: float, c
     async with FakeTelegram(connections=CONNECTIONS) as fake:
         time_acks(fake, figures)
         watch = Watch(fake)
-        people(fake, config, citizens)
+        register_people(fake, config, citizens, FIRST)
         limiter = AIORateLimiter(max_retries=5) if AIORateLimiter is not None else StandInLimiter(max_retries=5, rate=rate)
         bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
         builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot").updater(None)
