@@ -29,9 +29,11 @@ worker: install
 check: install
 	$(BIN)/siaga config check
 
-## make test: the whole suite, on SQLite and on the local PostgreSQL and Redis
+## make test: the whole suite, on SQLite and on the local PostgreSQL and Redis, in TEST_WORKERS processes (4: the suite mostly waits on real rate limits, not the CPU)
+## (pytest-xdist; each worker has its own database, Redis database and session log). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 4
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-*

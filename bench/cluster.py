@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness import SECRET, WA_VERIFY, free_port
+from tests.harness import SECRET, SECRET_KEY, WA_VERIFY, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SIAGA = ROOT / ".venv" / "bin" / "siaga"
@@ -57,7 +57,7 @@ class Cluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_", "REDIS_"))}
         env.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url, SIAGA_CONFIG=str(ROOT / "config" / "sumenep.yaml"),
                    PUBLIC_BASE_URL=self.public, TELEGRAM_BOT_TOKEN=self.fake.token,
-                   TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_MODE="webhook",
+                   TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, SIAGA_SECRET_KEY=SECRET_KEY, TELEGRAM_MODE="webhook",
                    LOG_LEVEL=self.log_level, PORT=str(proc.port or 8000))
         if self.wa is not None:
             env.update(WHATSAPP_ACCESS_TOKEN=self.wa.token, WHATSAPP_PHONE_NUMBER_ID=self.wa.phone_number_id,

@@ -30,7 +30,7 @@ from core.db import Base, make_engine, make_sessionmaker, utcnow  # noqa: E402
 from core.messages import Address, Outbound, Priority  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
-from tests.harness import run_workers  # noqa: E402
+from tests.harness import SECRET_KEY, run_workers  # noqa: E402
 
 PG_ADMIN, PG_DB, REDIS = "postgresql://postgres@127.0.0.1:5432/postgres", "siaga_bench", "redis://127.0.0.1:6379/14"
 FIRST_USER = 700_000
@@ -75,14 +75,14 @@ async def run(group_n: int, private_n: int, workers: int, faults: int) -> None:
             fake.user(FIRST_USER + n, f"Warga {n}")
             fake.start_private(FIRST_USER + n)
         settings = load_settings(database_url=url, redis_url=REDIS, telegram_bot_token=fake.token,
-                                 telegram_api_base_url=fake.base_url)
+                                 telegram_api_base_url=fake.base_url, siaga_secret_key=SECRET_KEY)
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         async with sessions() as s, s.begin():
             now = utcnow()
             for n in range(group_n):
                 await outbox.enqueue(s, Outbound(to=Address("telegram", str(ops)), text=f"kartu {n}",
-                                                 priority=Priority.URGENT), now)
+                                                 priority=Priority.URGENT), now, group=True)
             for n in range(private_n):
                 await outbox.enqueue(s, Outbound(to=Address("telegram", str(FIRST_USER + n)), text=f"kabar {n}"), now)
         await engine.dispose()

@@ -7,21 +7,22 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bots.http import error_response
 from bots.runtime.deps import Deps
-from bots.runtime.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
-from core import inbox, outbox
+from bots.secret_key import load_secret_key
 from bots.runtime.worker import Worker
 from bots.telegram import webhook as telegram_webhook
 from bots.web import chat, dashboard, open311, public
 from bots.web.chat_channel import WebChatChannel
 from bots.web.auth import SignedOut, to_login
+from bots.web import docs, metrics_endpoint
+from bots.web.metrics_endpoint import DatabaseGauges
 from bots.web.pages import STATIC
+from bots.web.security_headers import SecurityHeaders, harden, security_headers
 from bots.whatsapp import webhook as whatsapp_webhook
 from core.clock import Clock, SystemClock
 from core.config import Deployment, load_config
@@ -41,7 +42,8 @@ def build_deps(settings: Settings, config: Deployment | None = None, clock: Cloc
     else:
         coord = LocalCoordinator()
     deps = Deps(settings=settings, config=config or load_config(settings.siaga_config), engine=engine,
-                sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock())
+                sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock(),
+                secret_key=load_secret_key(settings))
     deps.channels["web"] = WebChatChannel()  # always on: the way to try Siaga112 without a bot token
     if settings.telegram_bot_token is not None:
         from bots.telegram.client import TelegramChannel
@@ -105,14 +107,20 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
         await stop_deps(deps)
 
     app = FastAPI(title="Siaga112", version="0.5.0", lifespan=lifespan,
-                  description="Chat-based emergency reporting gateway for Call Center 112.")
+                  description="Chat-based emergency reporting gateway for Call Center 112.",
+                  docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps
+    app.state.database_gauges = DatabaseGauges(deps.sessions, deps.clock)
+    hardening = security_headers(deps.config.map, settings.public_base_url)
+    app.add_middleware(SecurityHeaders, headers=hardening)
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
     app.include_router(open311.router)
     app.include_router(public.router)
     app.include_router(dashboard.router)
     app.include_router(chat.router)
+    app.include_router(docs.router)
+    app.include_router(metrics_endpoint.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)
@@ -126,7 +134,9 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.error("unhandled_error", error=type(exc).__name__)
-        return error_response(503, "temporarily unavailable")
+        response = error_response(503, "temporarily unavailable")
+        harden(response.headers, hardening, request.url.path)  # this answer bypasses the middleware
+        return response
 
     @app.get("/healthz", tags=["operations"])
     async def healthz():
@@ -147,19 +157,6 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
             checks["redis"] = await deps.coord.ping()
         ok = checks["database"] and checks["redis"] is not False
         return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["operations"])
-    async def metrics():
-        """Prometheus text format, with the inbox and outbox by status read from the database."""
-        try:
-            async with deps.sessions() as session:
-                for gauge, counts in ((INBOX_EVENTS, await inbox.counts(session)),
-                                      (OUTBOX_MESSAGES, await outbox.counts(session))):
-                    for status, n in counts.items():
-                        gauge.labels(status).set(n)
-        except Exception:  # noqa: BLE001 - the counters still answer when the database does not
-            pass
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     async def index():

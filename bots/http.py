@@ -6,6 +6,8 @@ import json
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from core.storable import Cleaner
+
 
 class BodyTooLarge(Exception):
     pass
@@ -39,6 +41,22 @@ def load_json(body: bytes):
     except (ValueError, UnicodeError, RecursionError):
         raise MalformedJson from None
     return data
+
+
+def load_delivery(body: bytes) -> tuple[object, str | None]:
+    """Parse a platform's delivery: (the JSON made storable, why it had to be changed or None).
+
+    Only what is not JSON at all (or nests past the parser's recursion) is MalformedJson; NaN, Infinity,
+    huge numbers, NUL characters and lone surrogates are valid enough to be re-sent by the platform for a
+    day, so they are replaced by storable values and the delivery is parked instead of refused."""
+    cleaner = Cleaner()
+    try:
+        data = json.loads(body, parse_int=cleaner.parse_int, parse_float=cleaner.parse_float,
+                          parse_constant=cleaner.parse_constant)
+        data = cleaner.clean(data)
+    except (ValueError, UnicodeError, RecursionError):
+        raise MalformedJson from None
+    return data, cleaner.reason
 
 
 def error_response(status: int, reason: str) -> JSONResponse:

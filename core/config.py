@@ -45,6 +45,10 @@ __all__ = [
     "Duplicates",
     "Digest",
     "Privacy",
+    "Dashboard",
+    "Web",
+    "OpenData",
+    "Map",
     "Template",
     "WhatsApp",
     "Deployment",
@@ -292,6 +296,12 @@ class IncidentType(_Model):
     agencies: list[str] = Field(min_length=1)
     photo: Literal["required", "optional", "none"] = "optional"
     emoji: str = ""
+    public: bool | None = None  # in Open311 and on /public; unset: yes, except the PRIVATE_TYPES
+
+    @property
+    def is_public(self) -> bool:
+        """Whether cases of this type may be published at all (coarsened, delayed, verified only)."""
+        return self.public if self.public is not None else self.code not in PRIVATE_TYPES
 
     @model_validator(mode="after")
     def _urgent_has_sla(self) -> IncidentType:
@@ -307,6 +317,10 @@ class IncidentType(_Model):
             if code in self.agencies[:index]:
                 raise _Located(("agencies", index), f"{code!r} is listed twice")
         return self
+
+
+# Types whose reports can expose a victim or a witness: never published unless the file says `public: true`.
+PRIVATE_TYPES = frozenset({"crime", "domestic_violence", "sexual_violence", "violence", "abuse"})
 
 
 class Conversation(_Model):
@@ -401,11 +415,79 @@ class Digest(_Model):
         return int(hour), int(minute)
 
 
+class OpenData(_Model):
+    """What Open311 publishes: verified cases only, once `delay_minutes` have passed, times on the hour."""
+
+    delay_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+
+
 class Privacy(_Model):
     """How long reporters' personal data outlives the case (UU No. 27/2022): then only figures remain."""
 
     retention_days: int = Field(default=90, gt=0)
     sweep_time: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "03:00"
+    staging_minutes: int = Field(default=120, gt=0, le=7 * 24 * 60)  # a photo never attached to a case is deleted
+    audit_days: int = Field(default=365, gt=0)  # the audit trail (sign-ins, case views, actions, exports)
+
+
+class Dashboard(_Model):
+    """Dashboard sessions last at most 24 hours (one shift) and end after `idle_minutes` without a real action."""
+
+    idle_minutes: int = Field(default=60, ge=5, le=24 * 60)
+
+
+class Web(_Model):
+    """Limits of the public web chat, per address and overall. Many phones share one address behind a mobile
+    network's NAT, so reports over the limit are never dropped: they reach operators held in one summary card."""
+
+    window_minutes: int = Field(default=10, gt=0, le=24 * 60)
+    reports_per_address: int = Field(default=10, gt=0)
+    reports_overall: int = Field(default=60, gt=0)
+    chats_per_address: int = Field(default=30, gt=0)
+    chats_overall: int = Field(default=600, gt=0)
+    posts_per_minute_per_address: int = Field(default=120, gt=0)
+    posts_per_minute_overall: int = Field(default=3000, gt=0)
+    photos_per_hour_per_chat: int = Field(default=10, gt=0)
+    photos_per_hour_per_address: int = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _address_within_overall(self) -> Web:
+        """One address allowed more than everyone together would make the per-address number meaningless."""
+        for each, overall in (("reports_per_address", "reports_overall"), ("chats_per_address", "chats_overall"),
+                              ("posts_per_minute_per_address", "posts_per_minute_overall")):
+            if getattr(self, each) > getattr(self, overall):
+                raise _Located((each,), f"must not be greater than {overall} ({getattr(self, overall)}) "
+                                        f"(got {getattr(self, each)})")
+        return self
+
+
+_TILE_URL = re.compile(r"^(https?)://((?:\{s\}\.)?[A-Za-z0-9.-]+(?::\d{1,5})?)/[^\s;,'\"]*$")
+
+
+class Map(_Model):
+    """The case page's map: its tile server is the one outside host the dashboard's pages may load from."""
+
+    tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    attribution: str = "&copy; OpenStreetMap contributors"
+
+    @field_validator("tile_url")
+    @classmethod
+    def _check_tile_url(cls, value: str | None) -> str | None:
+        """It becomes part of the Content-Security-Policy, so only a plain http(s) tile template passes."""
+        if value is None:
+            return None
+        if not _TILE_URL.match(value) or not all(part in value for part in ("{z}", "{x}", "{y}")):
+            raise ValueError("must be an http(s) tile URL with {z}, {x} and {y}, e.g. "
+                             "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+        return value
+
+    @property
+    def tile_origin(self) -> str | None:
+        """The CSP source of the tile server; a `{s}` subdomain becomes `*`."""
+        if self.tile_url is None:
+            return None
+        scheme, host = _TILE_URL.match(self.tile_url).groups()
+        return f"{scheme}://{host.replace('{s}', '*')}"
 
 
 class Deployment(_Model):
@@ -425,6 +507,10 @@ class Deployment(_Model):
     duplicates: Duplicates = Duplicates()
     digest: Digest = Digest()
     privacy: Privacy = Privacy()
+    dashboard: Dashboard = Dashboard()
+    web: Web = Web()
+    open_data: OpenData = OpenData()
+    map: Map = Map()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:

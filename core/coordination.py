@@ -20,7 +20,7 @@ class Limit:
 
 class Coordinator(Protocol):
     def lock(self, key: str, ttl: float) -> "asynccontextmanager[bool]": ...
-    async def take(self, limits: list[Limit]) -> float: ...
+    async def take(self, limits: list[Limit], *, when_down: float = 1.0) -> float: ...
     async def wake(self, topic: str) -> None: ...
     async def wait(self, topic: str, timeout: float) -> None: ...
     async def ping(self) -> bool: ...
@@ -44,8 +44,9 @@ class LocalCoordinator:
         async with lock:
             yield True
 
-    async def take(self, limits: list[Limit]) -> float:
-        """Consume one slot in every limit, or consume none and return how long to wait."""
+    async def take(self, limits: list[Limit], *, when_down: float = 1.0) -> float:
+        """Consume one slot in every limit, or consume none and return how long to wait. (`when_down`: what a
+        shared implementation answers while its store is unreachable; in-process there is no such case.)"""
         now = time.monotonic()
         wait = 0.0
         for lim in limits:

@@ -1,9 +1,11 @@
 """Engine, sessions and column types shared by every table, for PostgreSQL and SQLite alike."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -46,9 +48,28 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does, and tighten one left world-readable;
+    SQLite gives its -wal and -shm files the database file's mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        return  # no directory or no access: SQLite itself will say so
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_uid == os.geteuid():
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file."""
     if is_sqlite(url):
+        private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -72,10 +72,12 @@ def compute(cases: list, start: datetime, end: datetime, now: datetime, open_now
         open_now=open_now)
 
 
-async def load(session: AsyncSession, start: datetime, end: datetime, now: datetime) -> Figures:
-    """Read the period's cases and the number open now, then compute."""
+async def load(session: AsyncSession, start: datetime, end: datetime, now: datetime,
+               types: list[str] | None = None) -> Figures:
+    """Read the period's cases and the number open now, then compute; `types` limits both to those types."""
+    only = [Case.incident_type.in_(types)] if types is not None else []
     cases = list((await session.execute(
-        select(Case).where(Case.submitted_at >= start, Case.submitted_at < end))).scalars())
-    open_now = (await session.execute(
-        select(func.count()).select_from(Case).where(Case.state.in_([s.value for s in OPEN_STATES])))).scalar_one()
+        select(Case).where(Case.submitted_at >= start, Case.submitted_at < end, *only))).scalars())
+    open_now = (await session.execute(select(func.count()).select_from(Case).where(
+        Case.state.in_([s.value for s in OPEN_STATES]), *only))).scalar_one()
     return compute(cases, start, end, now, open_now)

@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.models import InboxItem
 
 MAX_ATTEMPTS = 5
+PARKED = "parked"  # kept for operators to look at, never retried: an unusable delivery or an event out of tries
+PARKED_STATES = (PARKED, "failed")  # "failed" is what older versions called it
+GO, GONE = "go", "gone"  # begin_attempt's other answers
 
 
 def _insert(session: AsyncSession):
@@ -18,11 +21,15 @@ def _insert(session: AsyncSession):
 
 
 async def store(session: AsyncSession, *, channel: str, external_id: str, conversation_key: str,
-                payload: dict, now: datetime) -> bool:
-    """Insert the update unless its key is known; True when it is new. The caller commits."""
+                payload: dict, now: datetime, parked_because: str | None = None) -> bool:
+    """Insert the update unless its key is known; True when it is new. The caller commits.
+
+    With `parked_because` the row is stored parked (never processed) with that reason: a delivery the
+    platform will keep re-sending unless acknowledged, which the gateway cannot use."""
     stmt = _insert(session).values(
         channel=channel, external_id=external_id, conversation_key=conversation_key,
-        payload=payload, status="pending", attempts=0, received_at=now, not_before=now,
+        payload=payload, status="pending" if parked_because is None else PARKED, attempts=0, received_at=now,
+        not_before=now, error=None if parked_because is None else parked_because[:500],
     ).on_conflict_do_nothing(index_elements=["channel", "external_id"])
     result = await session.execute(stmt)
     return result.rowcount == 1
@@ -54,22 +61,49 @@ async def lock_pending(session: AsyncSession, item_id: int) -> InboxItem | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=2 ** max(1, min(attempts, 10)))
+
+
+async def begin_attempt(session: AsyncSession, item_id: int, now: datetime) -> str:
+    """Count an attempt before it is made, in its own committed transaction, so an event that kills the
+    process (out of memory, a crash) still runs out of tries. GO: make the attempt; PARKED: it had no try
+    left and is now parked; GONE: no longer pending (another worker did it). The item is also put back until
+    the backoff has passed, which is where a killed attempt leaves it."""
+    item = await session.get(InboxItem, item_id, with_for_update=True)
+    if item is None or item.status != "pending":
+        return GONE
+    if item.attempts >= MAX_ATTEMPTS:
+        item.status = PARKED
+        item.error = (item.error or "the attempts did not finish (the process stopped)")[:500]
+        return PARKED
+    item.attempts += 1
+    item.not_before = now + _backoff(item.attempts)
+    return GO
+
+
 async def record_failure(session: AsyncSession, item_id: int, error: str, now: datetime) -> None:
-    """Back off and retry; park the update as failed after MAX_ATTEMPTS so it stays visible."""
+    """Back off and retry (the attempt was counted by begin_attempt); park the update after MAX_ATTEMPTS so
+    it stays visible and is never retried again. `error` must already be scrubbed of citizen data."""
     item = await session.get(InboxItem, item_id)
     if item is None or item.status != "pending":
         return
-    item.attempts += 1
     item.error = error[:500]
     if item.attempts >= MAX_ATTEMPTS:
-        item.status = "failed"
+        item.status = PARKED
     else:
-        item.not_before = now + timedelta(seconds=2 ** item.attempts)
+        item.not_before = now + _backoff(item.attempts)
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))
     return {status: n for status, n in rows}
+
+
+async def parked_count(session: AsyncSession) -> int:
+    """Deliveries and events set aside for a look (shown on the dashboard)."""
+    stmt = select(func.count()).select_from(InboxItem).where(InboxItem.status.in_(PARKED_STATES))
+    return (await session.execute(stmt)).scalar_one()
 
 
 async def mark_done(session: AsyncSession, item: InboxItem, now: datetime) -> None:

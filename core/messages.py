@@ -72,6 +72,7 @@ class Inbound:
     timer: str = ""
     timer_payload: dict = field(default_factory=dict)
     is_private: bool = True
+    origin: str = ""  # a public channel's pseudonym of the network address it came from (never the address)
 
 
 @dataclass(frozen=True)

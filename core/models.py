@@ -225,10 +225,10 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16))
     can_act: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # set: a 6-digit code is needed as well
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code is never accepted twice
 
 
 class WebSession(Base):
@@ -241,3 +241,29 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the last real action: idle sessions end
+
+
+class SigninThrottle(Base):
+    """Failed sign-ins of one (username, address) pair, both as a keyed hash: each try past the first few waits longer."""
+
+    __tablename__ = "signin_throttle"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_allowed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEntry(Base):
+    """Who did what, to which case or export, when and from where: append-only, pruned by the retention pass."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_actor_at", "actor", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    ticket: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str | None] = mapped_column(String(64))

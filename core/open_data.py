@@ -2,21 +2,26 @@
 
 Coordinates are rounded to two decimals (about 1 km) and the reporter's own words are never included,
 since a description can name people; the Open311 `description` is the incident type's name instead.
+Only verified cases of types not marked `public: false` appear, once `open_data.delay_minutes` have passed,
+with times rounded down to the hour; date filters and the moment a case appears work on the hour too, so
+polling cannot recover the exact time of a report.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cases import OPEN_STATES
+from core.cases import OPEN_STATES, CaseState
 from core.config import Deployment
 from core import casework
 from core.models import Case
 
-PUBLIC_STATES = [s.value for s in OPEN_STATES] + ["closed"]  # rejected pranks and merged reports stay inside
+# Not before verification; rejected pranks and merged reports stay inside.
+PUBLIC_STATES = sorted(s.value for s in OPEN_STATES if s != CaseState.SUBMITTED) + ["closed"]
+HOUR = timedelta(hours=1)
 COARSE = 2  # decimals kept of a coordinate
 
 
@@ -37,16 +42,34 @@ def coarse(value: float | None) -> float | None:
     return None if value is None else round(value, COARSE)
 
 
-async def cases(session: AsyncSession, *, types: list[str] | None = None, start: datetime | None = None,
-                end: datetime | None = None, open_only: bool | None = None, ticket: str | None = None,
-                limit: int = 1000) -> list[PublicCase]:
-    stmt = select(Case).where(Case.state.in_(PUBLIC_STATES), Case.submitted_at.is_not(None))
-    if types:
-        stmt = stmt.where(Case.incident_type.in_(types))
-    if start is not None:
-        stmt = stmt.where(Case.submitted_at >= start)
+def on_the_hour(at: datetime, config: Deployment) -> datetime:
+    """A time rounded down to the local hour: when, but not the minute someone reported."""
+    return at.astimezone(config.region.tz).replace(minute=0, second=0, microsecond=0)
+
+
+def _next_hour(at: datetime, config: Deployment) -> datetime:
+    """The first full local hour at or after `at`, so a bound filters whole hours only."""
+    hour = on_the_hour(at, config)
+    return hour if hour == at else (hour.astimezone(timezone.utc) + HOUR).astimezone(config.region.tz)
+
+
+def public_types(config: Deployment) -> list[str]:
+    return [it.code for it in config.incident_types if it.is_public]
+
+
+async def cases(session: AsyncSession, config: Deployment, now: datetime, *, types: list[str] | None = None,
+                start: datetime | None = None, end: datetime | None = None, open_only: bool | None = None,
+                ticket: str | None = None, limit: int = 1000) -> list[PublicCase]:
+    """The publishable cases: verified, of a public type, submitted in an hour that ended `delay_minutes` ago."""
+    allowed = [code for code in public_types(config) if not types or code in types]
+    cutoff = on_the_hour(now - timedelta(minutes=config.open_data.delay_minutes), config)
     if end is not None:
-        stmt = stmt.where(Case.submitted_at < end)
+        cutoff = min(cutoff, _next_hour(end, config))
+    stmt = select(Case).where(Case.state.in_(PUBLIC_STATES), Case.verified_at.is_not(None),
+                              Case.submitted_at.is_not(None), Case.submitted_at < cutoff,
+                              Case.incident_type.in_(allowed))
+    if start is not None:
+        stmt = stmt.where(Case.submitted_at >= _next_hour(start, config))
     if open_only is not None:
         stmt = stmt.where(Case.state != "closed") if open_only else stmt.where(Case.state == "closed")
     if ticket is not None:
@@ -54,7 +77,8 @@ async def cases(session: AsyncSession, *, types: list[str] | None = None, start:
     rows = list((await session.execute(stmt.order_by(Case.submitted_at.desc()).limit(limit))).scalars())
     agencies = await casework.agencies_by_case(session, [c.id for c in rows]) if rows else {}
     return [PublicCase(c.ticket, c.incident_type, c.state, tuple(agencies.get(c.id, [])),
-                       c.submitted_at, c.updated_at, coarse(c.latitude), coarse(c.longitude)) for c in rows]
+                       on_the_hour(c.submitted_at, config), on_the_hour(max(c.updated_at, c.submitted_at), config),
+                       coarse(c.latitude), coarse(c.longitude)) for c in rows]
 
 
 def georeport(case: PublicCase, config: Deployment, lang: str) -> dict:

@@ -1,7 +1,7 @@
 """The transactional outbox: messages saved with the change that caused them, sent in order per chat."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -16,16 +16,17 @@ LEASE = timedelta(seconds=15)  # renewed while the send is in flight (Sender): a
 MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
 
 
-def lane(message: Outbound) -> str:
+def lane(message: Outbound, group: bool = False) -> str:
     """Messages to one chat go out in order. A callback answer is its own lane so it never waits, and so are
     the edits of one card, so a new urgent card never queues behind edits of older ones. In a group, each
     priority is a lane too: an urgent report's card does not queue behind a minor one's (a card and its
-    pin share a priority, so they stay in order); a person's messages stay in one lane, in order."""
+    pin share a priority, so they stay in order); a person's messages stay in one lane, in order.
+    Whether the chat is a group is the channel adapter's answer (`group`): ids are opaque here."""
     if message.answer_callback:
         return f"cb:{message.answer_callback}"
     if message.edit_of:
         return f"{message.to.id}#{message.edit_of}"
-    return f"{message.to.id}#p{message.priority}" if message.to.id.startswith("-") else message.to.id
+    return f"{message.to.id}#p{message.priority}" if group else message.to.id
 
 
 async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
@@ -35,28 +36,37 @@ async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
         OutboxItem.ref.like("card:%")).limit(1))).first() is not None
 
 
-async def enqueue(session: AsyncSession, message: Outbound, now: datetime) -> OutboxItem:
-    """Queue the message; a newer edit of the same card replaces edits of it not yet sent."""
+async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *, group: bool = False) -> OutboxItem:
+    """Queue the message; a newer edit of the same card replaces edits of it not yet sent. `group`: the
+    channel adapter says the chat is a group (its messages are paced as one, the most urgent first)."""
+    if message.edit_of.startswith("card:") and not await _queued_ever(session, message.edit_of):
+        message = replace(message, ref=message.edit_of, edit_of="")  # never posted (a held web report): post it now
     if message.edit_of:
         await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
                                                        OutboxItem.status == "pending").values(status="superseded"))
     if message.merge and message.to.channel == "telegram":
-        joined = await _join_waiting(session, message)
+        joined = await _join_waiting(session, message, group)
         if joined is not None:
             return joined
-    group = message.to.id if message.to.id.startswith("-") and not message.answer_callback else None
-    item = OutboxItem(channel=message.to.channel, chat_id=lane(message), group_chat=group, payload=asdict(message),
-                      priority=message.priority, status="pending", not_before=now, case_id=message.case_id,
-                      ref=message.ref or None, edit_of=message.edit_of or None, created_at=now)
+    group_chat = message.to.id if group and not message.answer_callback else None
+    item = OutboxItem(channel=message.to.channel, chat_id=lane(message, group), group_chat=group_chat,
+                      payload=asdict(message), priority=message.priority, status="pending", not_before=now,
+                      case_id=message.case_id, ref=message.ref or None, edit_of=message.edit_of or None,
+                      created_at=now)
     session.add(item)
     return item
 
 
-async def _join_waiting(session: AsyncSession, message: Outbound) -> OutboxItem | None:
+async def _queued_ever(session: AsyncSession, ref: str) -> bool:
+    """Whether a first send with this ref was ever queued (held web reports have no card until someone acts)."""
+    return (await session.execute(select(OutboxItem.id).where(OutboxItem.ref == ref).limit(1))).first() is not None
+
+
+async def _join_waiting(session: AsyncSession, message: Outbound, group: bool) -> OutboxItem | None:
     """Add the text to the chat's last waiting message when it is a notice of the same kind: in a surge a leader
     gets a few long messages instead of hundreds at one a second, and an escalation does not queue behind them."""
     last = (await session.execute(select(OutboxItem).where(
-        OutboxItem.channel == message.to.channel, OutboxItem.chat_id == lane(message), OutboxItem.status == "pending")
+        OutboxItem.channel == message.to.channel, OutboxItem.chat_id == lane(message, group), OutboxItem.status == "pending")
         .order_by(OutboxItem.id.desc()).limit(1).with_for_update(skip_locked=True))).scalar_one_or_none()
     if last is None or last.payload.get("merge") != message.merge:
         return None

@@ -15,9 +15,13 @@ try:  # colour management is optional in some Pillow builds
 except ImportError:  # pragma: no cover
     ImageCms = None  # type: ignore[assignment]
 
-__all__ = ["Photo", "PhotoProblem", "inspect_photo", "CLEAN_MAX_SIDE", "CLEAN_QUALITY"]
+__all__ = ["Photo", "PhotoProblem", "inspect_photo", "CLEAN_MAX_SIDE", "CLEAN_QUALITY", "MAX_PIXELS"]
 
 CLEAN_MAX_SIDE = 2560
+# A phone camera's default shot is 12 MP (4032x3024); 6000x4000 (24 MP) covers the larger default modes.
+# The rare 50-200 MP "high resolution" modes are refused with a reason (the bot asks for another photo):
+# decoding one of those as PNG/WebP would take 200-800 MB, more than one citizen's message may cost.
+MAX_PIXELS = 25_000_000
 CLEAN_QUALITY = 85
 
 # Pillow format name -> MIME type of the original. MPO is how Pillow labels the
@@ -70,7 +74,7 @@ def inspect_photo(
     *,
     max_bytes: int,
     min_side: int = 64,
-    max_pixels: int = 40_000_000,
+    max_pixels: int = MAX_PIXELS,
 ) -> Photo | PhotoProblem:
     """Decide if reporter bytes are a usable photo, since bad input must become a reply, not a crash."""
     if max_bytes < 1 or min_side < 1 or max_pixels < 1:

@@ -12,12 +12,14 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Text, cast, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import accounts, audit
 from core.cases import OPEN_STATES
 from core.open_data import coarse
-from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task
+from core.models import (Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task,
+                         Timer)
 
 ERASED = "erased"
 
@@ -29,6 +31,8 @@ class Swept:
     photos: int = 0
     inbox: int = 0
     outbox: int = 0
+    audit: int = 0
+    signin_throttle: int = 0
 
 
 async def anonymise(session: AsyncSession, case: Case, now: datetime) -> int:
@@ -70,8 +74,10 @@ async def _forget_reporter(session: AsyncSession, reporter: Reporter) -> bool:
     return True
 
 
-async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch: int = 200) -> Swept:
-    """One pass of the retention job (the worker runs it daily; idempotent)."""
+async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch: int = 200,
+                audit_days: int | None = None) -> Swept:
+    """One pass of the retention job (the worker runs it daily; idempotent); with `audit_days` it also prunes
+    the audit trail and forgets stale sign-in failure counts."""
     cutoff = now - timedelta(days=retention_days)
     done = Swept()
     ended = Case.state.not_in([s.value for s in OPEN_STATES])
@@ -84,10 +90,13 @@ async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch
         reporters.add(case.reporter_id)
     for reporter_id in reporters:
         done.reporters += await _forget_reporter(session, await session.get(Reporter, reporter_id))
-    done.inbox = (await session.execute(delete(InboxItem).where(
-        InboxItem.status == "done", InboxItem.received_at < cutoff))).rowcount or 0
+    done.inbox = (await session.execute(delete(InboxItem).where(  # parked and failed ones too, once looked at
+        InboxItem.status.in_(("done", "failed", "parked")), InboxItem.received_at < cutoff))).rowcount or 0
     done.outbox = (await session.execute(delete(OutboxItem).where(
         OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff))).rowcount or 0
+    if audit_days is not None:
+        done.audit = await audit.prune(session, now, audit_days)
+        done.signin_throttle = await accounts.prune_throttle(session, now)
     return done
 
 
@@ -129,3 +138,56 @@ async def erase(session: AsyncSession, reporter: Reporter, now: datetime) -> tup
     if not still_open:
         await _forget_reporter(session, reporter)
     return len(cases) - len(still_open), len(still_open)
+
+
+@dataclass
+class Staged:
+    media: int = 0
+    holds: int = 0
+    timers: int = 0
+
+
+STAGING_TIMER = "media_staging"
+HOLD_KEYS = "webhold:%"  # bots/runtime/web_hold.py: per-address counts of web reports
+
+
+async def sweep_staging(session: AsyncSession, now: datetime, staging_minutes: int, hold_minutes: int,
+                        batch: int = 500) -> Staged:
+    """Delete photos never attached to a case once older than the staging time — uploads with no report sent,
+    photos replaced in a draft, drafts that expired — keeping any a draft or a waiting event still holds; and
+    forget web-report counts older than their window. The worker runs it every 15 minutes; idempotent."""
+    done = Staged()
+    cutoff = now - timedelta(minutes=staging_minutes)
+    held = await _waiting_media(session) | await _draft_media(session)  # in this order: see _draft_media
+    doomed = list((await session.execute(select(Media.id).where(
+        Media.created_at < cutoff, Media.id.not_in(held),
+        ~exists(select(Case.id).where(Case.photo_media_id == Media.id)),
+        ~exists(select(Attachment.id).where(Attachment.media_id == Media.id)))
+        .order_by(Media.id).limit(batch))).scalars())
+    if doomed:
+        done.media = (await session.execute(delete(Media).where(Media.id.in_(doomed)))).rowcount or 0
+    done.holds = (await session.execute(delete(Conversation).where(Conversation.key.like(HOLD_KEYS),
+        Conversation.updated_at < now - timedelta(minutes=hold_minutes)))).rowcount or 0
+    done.timers = (await session.execute(delete(Timer).where(
+        Timer.kind == STAGING_TIMER, Timer.status == "fired", Timer.due_at < now - timedelta(days=1)))).rowcount or 0
+    return done
+
+
+async def _waiting_media(session: AsyncSession) -> set[int]:
+    """Photos of web-chat events stored but not processed yet (they become a draft's photo when processed)."""
+    rows = await session.execute(select(InboxItem.payload).where(InboxItem.channel == "web",
+                                                                 InboxItem.status == "pending"))
+    return {p.get("media_id") for p in rows.scalars() if isinstance(p, dict) and isinstance(p.get("media_id"), int)}
+
+
+async def _draft_media(session: AsyncSession) -> set[int]:
+    """Photos held by a report still being written. Read after the waiting events, so an event processed in
+    between is seen either still waiting or already in its draft."""
+    rows = await session.execute(select(Conversation.state).where(
+        cast(Conversation.state, Text).like("%photo_media_id%")))
+    out = set()
+    for state in rows.scalars():
+        draft = state.get("draft") if isinstance(state, dict) else None
+        if isinstance(draft, dict) and isinstance(draft.get("photo_media_id"), int):
+            out.add(draft["photo_media_id"])
+    return out

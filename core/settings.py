@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     database_pool_size: int = 10
     log_level: str = "INFO"
+    siaga_secret_key: SecretStr | None = None
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -67,6 +69,18 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
         return v
 
+    @field_validator("siaga_secret_key", "metrics_token", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, v):
+        return v or None
+
+    @field_validator("siaga_secret_key")
+    @classmethod
+    def _key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return v
+
     @field_validator("telegram_mode")
     @classmethod
     def _mode(cls, v: str | None) -> str | None:
@@ -82,6 +96,19 @@ class Settings(BaseSettings):
                 if getattr(self, name) is None:
                     raise ValueError(f"{name.upper()} is required when WHATSAPP_ACCESS_TOKEN is set")
         return self
+
+    @model_validator(mode="after")
+    def _webhook_secret_required(self) -> "Settings":
+        """Without the secret anyone could post updates "from" an operator's user id (issue 12)."""
+        if (self.telegram_bot_token is not None and self.telegram_effective_mode == "webhook"
+                and self.telegram_webhook_secret is None):
+            raise ValueError("TELEGRAM_WEBHOOK_SECRET is required in webhook mode (e.g. `openssl rand -hex 32`)")
+        return self
+
+    @property
+    def embedded_default(self) -> bool:
+        """SQLite and no Redis: one process, whose own files under var/ may hold its generated secret."""
+        return self.redis_url is None and self.database_url.startswith("sqlite+aiosqlite://")
 
     @property
     def telegram_effective_mode(self) -> str:

@@ -16,8 +16,13 @@ from tests.session_log import DEFAULT_PATH, SessionLog, find_leaks, known_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("SIAGA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = os.environ.get("SIAGA_TEST_PG_DB", "siaga_test")
-REDIS_URL = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# pytest-xdist (`make test` runs two workers): each worker has its own database, Redis database and log file.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+PG_DB = os.environ.get("SIAGA_TEST_PG_DB", "siaga_test") + (f"_{WORKER}" if WORKER else "")
+_REDIS_BASE = os.environ.get("SIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = (_REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) - WORKER_INDEX}"
+             if WORKER_INDEX and _REDIS_BASE.rsplit("/", 1)[1].isdigit() else _REDIS_BASE)
 BACKENDS = ["sqlite", "postgres"]
 SESSION_LOG = pytest.StashKey[SessionLog]()
 LOG_RESULT = pytest.StashKey[tuple]()
@@ -31,8 +36,22 @@ E2E_EVENTS = {"web_started": ('"event": "web_started"',),
 # A hook rather than a last test: it runs whatever -k/-m/paths select, cannot be deselected or reordered, and
 # sees the lines of every test including the last one's teardown.
 
+def _log_path() -> Path:
+    return Path(os.environ.get("SIAGA_TEST_SESSION_LOG", DEFAULT_PATH))
+
+
+def _worker_logs(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.stem}-gw*{path.suffix}"))
+
+
 def pytest_configure(config):
-    log = SessionLog(Path(os.environ.get("SIAGA_TEST_SESSION_LOG", DEFAULT_PATH)))
+    path = _log_path()
+    if WORKER:
+        path = path.with_name(f"{path.stem}-{WORKER}{path.suffix}")
+    else:  # the only process, or xdist's controller: the workers' files of an earlier run must not count
+        for stale in _worker_logs(path):
+            stale.unlink()
+    log = SessionLog(path)
     log.install()
     config.stash[SESSION_LOG] = log
 
@@ -69,10 +88,14 @@ def session_log_problems(lines: list[str], e2e_passed: list[str]) -> tuple[list,
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """Checked once, where every report arrives: the single process, or xdist's controller (which reads the
+    workers' files; their test reports reach it through pytest_runtest_logreport)."""
     log = session.config.stash.get(SESSION_LOG, None)
-    if log is None:
+    if log is None or WORKER:
         return
     lines = log.lines()
+    for path in _worker_logs(log.path):
+        lines += path.read_text(encoding="utf-8", errors="backslashreplace").splitlines()
     leaks, missing = session_log_problems(lines, _E2E_PASSED)
     session.config.stash[LOG_RESULT] = (len(lines), leaks, missing, log)
     if (leaks or missing) and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):

@@ -15,6 +15,7 @@ from bots.runtime.worker import Worker
 from core.settings import load_settings
 
 SECRET = "test-secret_123"
+SECRET_KEY = "test-siaga-secret-key-0123456789abcdef"  # SIAGA_SECRET_KEY: shared by web and workers
 WA_VERIFY = "wa-verify-token"
 
 
@@ -54,7 +55,8 @@ def settings_for(fake, db_url: str, redis_url: str | None, port: int, wa=None, *
                      whatsapp_user_interval_seconds=wa.pair_interval)
     return load_settings(database_url=db_url, redis_url=redis_url, telegram_bot_token=fake.token,
                          telegram_api_base_url=fake.base_url, telegram_webhook_secret=SECRET,
-                         public_base_url=f"http://127.0.0.1:{port}", port=port, **extra)
+                         public_base_url=f"http://127.0.0.1:{port}", port=port,
+                         **{"siaga_secret_key": SECRET_KEY, **extra})
 
 
 @asynccontextmanager

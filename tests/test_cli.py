@@ -51,7 +51,7 @@ def test_dashboard_accounts_are_added_listed_and_disabled(tmp_path):
         "account op1: operator, may act on cases"
     assert add("bupati", "--role", "leader").stdout.strip() == "account bupati: leader, read only"
     short = add("op2", "--role", "operator", password="short")
-    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
     assert add("op1", "--role", "operator").returncode == 1  # exists already
     listing = run("account", "list", **db).stdout
     assert "op1\toperator\tact\tactive\tOperator Satu" in listing and "bupati\tleader\tread\tactive" in listing

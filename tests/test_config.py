@@ -308,3 +308,29 @@ def test_error_parts_are_exposed() -> None:
 def test_parse_config_rejects_non_mapping() -> None:
     with pytest.raises(ConfigError, match=r"^<config>: must be a mapping"):
         parse_config(["region"])  # type: ignore[arg-type]
+
+
+# --- the public web chat's limits (issue 12) ------------------------------------------------------------
+
+
+def test_example_documents_the_web_chat_limits(example: Deployment) -> None:
+    web = example.web
+    assert (web.window_minutes, web.reports_per_address) == (10, 10)  # at most 10 web reports per address per 10 min
+    assert web.reports_overall >= web.reports_per_address and web.chats_overall >= web.chats_per_address
+    assert example.privacy.staging_minutes == 120
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for key in web.model_dump():  # every key is in the file, with a comment
+        line = next(x for x in text.splitlines() if x.strip().startswith(f"{key}:"))
+        assert "#" in line, key
+    assert parse_config(MINIMAL, "x.yaml").web == example.web.__class__()  # all optional, same defaults
+
+
+@pytest.mark.parametrize(("web", "expected"), [
+    ({"reports_per_address": 0}, "web.reports_per_address: must be greater than 0 (got 0)"),
+    ({"reports_per_address": 80}, "web.reports_per_address: must not be greater than reports_overall (60) (got 80)"),
+    ({"chats_per_adress": 3}, "web.chats_per_adress: unknown key (did you mean 'chats_per_address'?)"),
+])
+def test_bad_web_limits_are_one_line_naming_the_key(web: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**copy.deepcopy(MINIMAL), "web": web}, "sumenep.yaml")
+    assert str(caught.value) == f"sumenep.yaml: {expected}"

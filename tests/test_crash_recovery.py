@@ -16,7 +16,7 @@ from core.db import make_engine
 from core.models import InboxItem
 from tests.conftest import fresh_database_url
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import SECRET, eventually, free_port, gateway
+from tests.harness import SECRET, SECRET_KEY, eventually, free_port, gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 CITIZEN = 5001
@@ -64,7 +64,7 @@ async def test_production_web_killed_with_sigkill_after_acknowledging(fake, tmp_
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis_url, "PORT": str(port),
            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "TELEGRAM_WEBHOOK_SECRET": SECRET, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+           "TELEGRAM_WEBHOOK_SECRET": SECRET, "SIAGA_SECRET_KEY": SECRET_KEY, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     web = spawn("web", env)
     try:
         async def ready():

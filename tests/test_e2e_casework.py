@@ -259,7 +259,8 @@ async def test_operator_closes_then_a_low_rating_alerts_and_a_second_is_refused(
     await press(fake, CITIZEN, rating, f"rate:{case_id}:2")
     await wait_text(fake, CITIZEN, "Terima kasih atas penilaian ⭐⭐!")
     await fake.send_text(CITIZEN, "Petugas datang terlambat")
-    await wait_text(fake, OPERATORS, f"Penilaian rendah ⭐⭐ untuk {ticket}: Petugas datang terlambat")
+    await wait_text(fake, OPERATORS, f"Penilaian rendah ⭐⭐ untuk {ticket}\n{t('id', 'card.citizen_header')}\n"
+                                     "Komentar: ❝Petugas datang terlambat❞")  # quoted, after the system line
     await press(fake, CITIZEN, rating, f"rate:{case_id}:5")
     await wait_text(fake, CITIZEN, t("id", "rating.already"))
     [case] = await load(gw, Case, id=case_id)

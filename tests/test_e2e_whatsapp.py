@@ -65,7 +65,7 @@ async def report_accident(wa) -> str:
 async def test_a_citizen_reports_on_whatsapp_and_rates_the_handling(fake, wa, wgw):
     ticket = await report_accident(wa)
     card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
-    assert "Sari via WhatsApp — kontak: +6281234567890" in card["caption"]
+    assert "Melalui: WhatsApp — kontak: +6281234567890" in card["caption"] and "Nama: ❝Sari" in card["caption"]
     case_id = int(next(b for b in buttons(card) if b.startswith("op:verify")).split(":")[2])
     await press(fake, OPERATOR, card, f"op:verify:{case_id}")
     await wait_body(wa, SARI, "sudah diverifikasi")

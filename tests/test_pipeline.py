@@ -156,11 +156,11 @@ async def test_a_group_hands_out_one_message_at_a_time_the_most_urgent_first(ses
     async with sessions() as s, s.begin():
         for n in range(3):
             await outbox.enqueue(s, Outbound(to=Address("telegram", "-100"), text=f"edit {n}", edit_of=f"card:{n}",
-                                             priority=Priority.NORMAL - 1), now)
-        await outbox.enqueue(s, _msg("-100", "minor card"), now)
-        await outbox.enqueue(s, _msg("-100", "urgent card", Priority.URGENT), now)
+                                             priority=Priority.NORMAL - 1), now, group=True)
+        await outbox.enqueue(s, _msg("-100", "minor card"), now, group=True)
+        await outbox.enqueue(s, _msg("-100", "urgent card", Priority.URGENT), now, group=True)
         await outbox.enqueue(s, Outbound(to=Address("telegram", "-100"), answer_callback="q1", text="ok",
-                                         priority=Priority.CALLBACK), now)
+                                         priority=Priority.CALLBACK), now, group=True)
         await outbox.enqueue(s, _msg("7", "private"), now)
 
     async def claim() -> list[str]:
@@ -210,11 +210,11 @@ async def test_in_a_group_an_urgent_card_does_not_queue_behind_a_minor_one_but_a
         for m in (replace(_msg("-100", "minor card"), ref="card:1"), _msg("-100", "minor pin"),
                   replace(_msg("-100", "urgent card", Priority.URGENT), ref="card:2"),
                   _msg("7", "first"), _msg("7", "then urgent", Priority.URGENT)):
-            await outbox.enqueue(s, m, now)
+            await outbox.enqueue(s, m, now, group=m.to.id == "-100")
     async with sessions() as s, s.begin():
         claimed = [c.payload["text"] for c in await outbox.claim(s, now, 10)]
     assert claimed == ["urgent card", "first"]  # the minor card after the urgent one; "then urgent" after "first"
     async with sessions() as s, s.begin():
         assert await outbox.cards_waiting(s, "telegram", "-100")  # the minor card: a backlog
-        await outbox.enqueue(s, _msg("-200", "a pin"), now)
+        await outbox.enqueue(s, _msg("-200", "a pin"), now, group=True)
         assert not await outbox.cards_waiting(s, "telegram", "-200")  # no card waiting there

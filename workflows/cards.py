@@ -1,9 +1,13 @@
 """What the command centre and the crews see: the report card, the task cards, and their keyboards.
 
-Cards are rendered whole from a `CaseView` each time, so an edit always shows the latest state.
+Cards are rendered whole from a `CaseView` each time, so an edit always shows the latest state. What the
+citizen typed (name, address, description) comes last, under its own header, each on one line between
+quote marks, so it can never pass for a line of the system ("Status: selesai").
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -97,10 +101,45 @@ def agency_name(config: Deployment, code: str, lang: str) -> str:
     return f"{agency.emoji} {agency.name.get(lang)}".strip() if agency else code
 
 
+QUOTE_OPEN, QUOTE_CLOSE = "❝", "❞"
+NAME_CHARS, QUOTE_CHARS = 64, 1000
+# What Telegram would turn into a link, a mention or a tappable command inside someone else's words.
+_LINKY = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9-]+\.)+[a-z]{2,}(?![a-z0-9-])|(?<!\w)[@/](?=\w)")
+SAID = {"name": "card.said_name", "address": "card.said_address", "description": "card.said_description",
+        "comment": "card.said_comment"}  # the label of each field a citizen fills in
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Someone else's words on one line between quote marks: line breaks collapsed, control and direction
+    characters dropped, its own quote marks, links, mentions and commands made inert, at most `limit` long."""
+    one = " ".join(text.split())  # every kind of line break and space, Unicode's included
+    one = "".join(ch for ch in one if ch == "\u200d" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs"))
+    one = one.replace(QUOTE_OPEN, '"').replace(QUOTE_CLOSE, '"')
+    one = _LINKY.sub(_inert, one)
+    if len(one) > limit:
+        one = one[: limit - 1] + "…"
+    return f"{QUOTE_OPEN}{one}{QUOTE_CLOSE}"
+
+
+def _inert(match: re.Match) -> str:
+    """The same characters to the eye, but no link, mention or command: dots become U+2024, `://` U+2236,
+    a leading @ or / their fullwidth and division-slash twins."""
+    text = match.group()
+    return {"@": "＠", "/": "∕"}.get(text) or text.replace("://", "∶//").replace(".", "․")
+
+
+def citizen_lines(lang: str, **said: tuple[str | None, int]) -> list[str]:
+    """The citizen's own words, after every line of the system: a header, then one quoted line per field."""
+    lines = [t(lang, SAID[key], text=quoted(text, limit)) for key, (text, limit) in said.items()
+             if text and text.strip()]
+    return [t(lang, "card.citizen_header"), *lines] if lines else []
+
+
 def _where(view: CaseView, lang: str) -> str:
+    """The pin, or a pointer to the typed address that follows among the citizen's words."""
     if view.latitude is not None:
         return t(lang, "summary.pin", lat=f"{view.latitude:.5f}", lon=f"{view.longitude:.5f}")
-    return view.address_text or "-"
+    return t(lang, "card.place_typed") if view.address_text and view.address_text.strip() else "-"
 
 
 def map_link(view: CaseView) -> str:
@@ -181,11 +220,13 @@ def report_text(view: CaseView, config: Deployment) -> str:
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
-    head = t(lang, "card.report", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
-             urgency=urgency, when=local_time(config, view.submitted_at), reporter=view.reporter_name or "-",
+    head = t(lang, "card.head", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
+             urgency=urgency, when=local_time(config, view.submitted_at),
              channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact,
-             location=" ".join(filter(None, (_where(view, lang), map_link(view)))), description=view.description or "-")
-    return f"{head}\n{_status(view, config, lang)}"
+             location=" ".join(filter(None, (_where(view, lang), map_link(view)))))
+    said = citizen_lines(lang, name=(view.reporter_name, NAME_CHARS), address=(view.address_text, QUOTE_CHARS),
+                         description=(view.description, QUOTE_CHARS))
+    return "\n".join([head, _status(view, config, lang), *said])
 
 
 def _op(action: str, view: CaseView, lang: str, arg: str = "") -> Choice:
@@ -246,10 +287,9 @@ def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = 
 def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
     lang = config.region.default_language
     handling = task.support_of is None
-    head = t(lang, "task.card", ticket=view.ticket, agency=agency_name(config, task.agency, lang),
+    head = t(lang, "task.head", ticket=view.ticket, agency=agency_name(config, task.agency, lang),
              type=type_name(config, view.incident_type, lang), when=local_time(config, view.submitted_at),
-             location=_where(view, lang), description=view.description or "-",
-             contact=view.contact if handling else mask(view.contact))
+             location=_where(view, lang), contact=view.contact if handling else mask(view.contact))
     if not handling:
         parent = view.task(task.support_of)
         head = t(lang, "task.support_header", agency=agency_name(config, parent.agency, lang) if parent else "-") + \
@@ -258,6 +298,7 @@ def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
     if handling and task.state == "dispatched" and (clock := clock_line(view, config, lang)):
         lines.append(clock)
     lines += [task_line(view, x, config, lang) for x in view.tasks if x.support_of == task.id]
+    lines += citizen_lines(lang, address=(view.address_text, QUOTE_CHARS), description=(view.description, QUOTE_CHARS))
     return "\n".join(lines)
 
 

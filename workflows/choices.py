@@ -1,6 +1,7 @@
 """Read a person's answer to a set of buttons, whether they pressed one or typed its number or label."""
 from __future__ import annotations
 
+from core.button_data import number
 from core.messages import Choice, Inbound, Kind
 
 
@@ -11,8 +12,8 @@ def chosen(event: Inbound, choices: tuple[Choice, ...] | list[Choice]) -> str | 
     if event.kind != Kind.TEXT:
         return None
     typed = event.text.strip().lower().rstrip(".")
-    if typed.isdigit() and 1 <= int(typed) <= len(choices):
-        return choices[int(typed) - 1].data
+    if (index := number(typed, 1, len(choices))) is not None:  # never int() of a huge or non-ASCII number
+        return choices[index - 1].data
     for c in choices:
         label = c.label.lower()
         bare = "".join(ch for ch in label if ch.isalnum() or ch == " ").strip()

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from core.button_data import MAX_ID, number
 from core.config import IncidentType
 from core.i18n import pick_language, t
 from core.messages import Choice, Inbound, Kind, Outbound, Priority
@@ -210,6 +211,16 @@ def absorb(res: StepResult, event: Inbound, ctx: Context) -> bool:
     return False
 
 
+def takes_photo(state: dict, config) -> bool:
+    """Whether a photo sent now would be kept: a draft is open at a step that absorbs one (the photo step, or an
+    earlier or later step of a type that has photos). The web chat stores no upload otherwise."""
+    d = state.get("draft") or {}
+    if not d or state.get("step") not in ("type", "photo", "location", "description"):
+        return False
+    it = config.incident_type(d.get("type", "")) if d.get("type") else None
+    return state.get("step") in ("type", "photo") or (it is not None and it.photo != "none")
+
+
 # --- commands and timers -----------------------------------------------------------------------------
 
 def cmd_start(s: dict, event: Inbound, ctx: Context) -> StepResult:
@@ -248,12 +259,13 @@ def set_language(s: dict, event: Inbound, ctx: Context) -> StepResult:
 
 def rate(s: dict, event: Inbound, ctx: Context) -> StepResult:
     """Stars from the rating request; the service checks the case is theirs, closed and not yet rated."""
-    _, case_id, stars = (event.choice.split(":") + ["", ""])[:3]
-    if not (case_id.isdigit() and stars.isdigit()):
+    _, case_text, stars_text = (event.choice.split(":") + ["", ""])[:3]
+    case_id, stars = number(case_text, 1, MAX_ID), number(stars_text, 1, 5)  # 1-5 is what the request offered
+    if case_id is None or stars is None:
         return StepResult(s)
     skip = (Choice("rate_skip", t(s["lang"], "button.skip")),)
-    out = [msg(event, t(s["lang"], "rating.thanks", stars="⭐" * int(stars)), choices=skip)]
-    return StepResult({**s, "comment_for": int(case_id)}, out, [RateCase(int(case_id), int(stars))])
+    out = [msg(event, t(s["lang"], "rating.thanks", stars="⭐" * stars), choices=skip)]
+    return StepResult({**s, "comment_for": case_id}, out, [RateCase(case_id, stars)])
 
 
 def rating_comment(s: dict, event: Inbound, ctx: Context) -> StepResult:

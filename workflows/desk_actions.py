@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.button_data import MAX_ID, number
 from core.config import Deployment
 from core.messages import Inbound, Kind
 
@@ -26,8 +27,9 @@ def parse(event: Inbound) -> Action | None:
     """Read `op:verify:12`, `tk:eta:7:10` or an operator command; None for anything else."""
     if event.kind == Kind.CHOICE:
         parts = event.choice.split(":")
-        if len(parts) >= 3 and parts[0] in ("op", "tk") and parts[2].isdigit():
-            return Action(parts[0], parts[1], int(parts[2]), ":".join(parts[3:]))
+        target = number(parts[2], 1, MAX_ID) if len(parts) >= 3 else None  # an id the database can hold
+        if parts[0] in ("op", "tk") and target is not None:
+            return Action(parts[0], parts[1], target, ":".join(parts[3:]))
         return None
     if event.kind == Kind.COMMAND and event.command in OPERATOR_COMMANDS:
         return Action("op", event.command, 0, event.args)

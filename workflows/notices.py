@@ -4,7 +4,7 @@ from __future__ import annotations
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Choice, Outbound, Priority
-from workflows.cards import agency_name
+from workflows.cards import agency_name, citizen_lines
 
 
 def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticket: str, urgent: bool = False,
@@ -33,7 +33,9 @@ def rating_request(chat: str, lang: str, case_id: int, ticket: str) -> Outbound:
 
 
 def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str = "") -> Outbound:
+    """The operators' alert; the reporter's comment follows quoted, like everything a citizen typed."""
     lang = config.region.default_language
-    return Outbound(to=Address("telegram", str(config.operators.telegram_chat_id)),
-                    text=t(lang, "rating.low_alert", ticket=ticket, stars="⭐" * stars, comment=comment or "-"),
+    lines = [t(lang, "rating.low_alert_head", ticket=ticket, stars="⭐" * stars),
+             *citizen_lines(lang, comment=(comment, config.limits.max_description_chars))]
+    return Outbound(to=Address("telegram", str(config.operators.telegram_chat_id)), text="\n".join(lines),
                     priority=Priority.NORMAL)

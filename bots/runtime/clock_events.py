@@ -7,7 +7,7 @@ step happens at most once even if its timer were armed again.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import structlog
 from sqlalchemy import select
@@ -23,12 +23,13 @@ from core.models import Case, CaseEvent, Task
 from workflows import cards, clock_notices, figures_text, notices
 
 DIGEST_KEY, RETENTION_KEY = "system:digest", "system:retention"
+STAGING_KEY, STAGING_EVERY = "system:staging", timedelta(minutes=15)
 log = structlog.get_logger()
 MAX_TICKS = 120
 
 
 def is_clock_event(event: Inbound) -> bool:
-    return event.timer.startswith("sla.") or event.timer in ("digest", "retention")
+    return event.timer.startswith("sla.") or event.timer in ("digest", "retention", retention.STAGING_TIMER)
 
 
 async def arm_digest(session: AsyncSession, config: Deployment, now: datetime) -> None:
@@ -45,12 +46,30 @@ async def arm_retention(session: AsyncSession, config: Deployment, now: datetime
                         due_at=due, payload={})
 
 
+async def arm_staging(session: AsyncSession, config: Deployment, now: datetime) -> None:
+    """Plan the next staging cleanup (unattached photos, old web-report counts) on the next quarter hour."""
+    step = int(STAGING_EVERY.total_seconds())
+    slot = int(now.timestamp()) // step + 1
+    await timers.ensure(session, kind=retention.STAGING_TIMER, key=STAGING_KEY, version=slot,
+                        due_at=datetime.fromtimestamp(slot * step, tz=timezone.utc), payload={})
+
+
+async def staging(session: AsyncSession, config: Deployment, now: datetime) -> list[Outbound]:
+    await arm_staging(session, config, now)
+    swept = await retention.sweep_staging(session, now, config.privacy.staging_minutes, config.web.window_minutes)
+    log.info("staging_sweep", **vars(swept))
+    return []
+
+
 async def handle(session: AsyncSession, config: Deployment, event: Inbound, now: datetime) -> list[Outbound]:
+    if event.timer == retention.STAGING_TIMER:
+        return await staging(session, config, now)
     if event.timer == "digest":
         return await digest(session, config, now)
     if event.timer == "retention":
         await arm_retention(session, config, now + timedelta(minutes=1))
-        swept = await retention.sweep(session, now, config.privacy.retention_days)
+        swept = await retention.sweep(session, now, config.privacy.retention_days,
+                                      audit_days=config.privacy.audit_days)
         log.info("retention_sweep", **vars(swept))
         return []
     case = await casework.load_case(session, int(event.chat.id))

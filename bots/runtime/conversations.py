@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.runtime.deps import Deps
-from bots.runtime import clock_events, submission
+from bots.runtime import clock_events, submission, web_hold
 from bots.runtime.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
@@ -86,7 +86,12 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
                 started_at=datetime.fromisoformat(command.started_at), now=now)
             structlog.contextvars.bind_contextvars(ticket=case.ticket)
             log.info("case_submitted", incident_type=case.incident_type, urgent=case.urgent)
-            result.out += await submission.on_submitted(session, deps.config, case, now)
+            held = await web_hold.hold(session, deps.config, case, event.origin, now) if event.origin else None
+            if held is None:
+                result.out += await submission.on_submitted(session, deps.config, case, now)
+            else:  # past the web chat's report limits: the ticket stands, operators see one summary card
+                result.out += held + [Outbound(to=event.chat, text=t(
+                    command.language, "report.held", ticket=case.ticket, number=deps.config.region.emergency_number))]
         elif isinstance(command, SetLanguage):
             reporter.language = command.language
         elif isinstance(command, (RateCase, CommentRating)):
@@ -134,7 +139,7 @@ async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResul
     if event.callback_id and not any(m.answer_callback for m in out):
         out.insert(0, Outbound(to=event.chat, answer_callback=event.callback_id, priority=Priority.CALLBACK))
     for message in out:
-        await outbox.enqueue(session, message, now)
+        await outbox.enqueue(session, message, now, group=deps.is_group(message.to))
     for timer in result.timers:
         await timers.schedule(session, kind=timer.kind, key=key, version=timer.version, due_at=now + timer.after,
                               payload=timer.payload)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from core.clock import Clock
 from core.config import Deployment
 from core.coordination import Coordinator, Limit
-from core.messages import Inbound
+from core.messages import Address, Inbound
 from core.settings import Settings
 
 
@@ -23,6 +23,8 @@ class Channel(Protocol):
     async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
         """Send, or with `target` (message id, original payload) edit that message in place."""
     def limits(self, payload: dict) -> list[Limit]: ...
+    def is_group(self, chat_id: str) -> bool:
+        """Whether the chat is a group (paced as one, the most urgent first): only the adapter knows its ids."""
 
 
 @dataclass
@@ -34,3 +36,9 @@ class Deps:
     coord: Coordinator
     clock: Clock
     channels: dict[str, Channel] = field(default_factory=dict)
+    secret_key: bytes = b""  # signs web-chat identities and other server-issued tokens (core/signing.py)
+
+    def is_group(self, to: Address) -> bool:
+        """The channel adapter's answer; a channel that is off (or never had groups) has none."""
+        channel = self.channels.get(to.channel)
+        return bool(channel is not None and channel.is_group(to.id))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.runtime.staff import StaffCommands
-from core import casework, same_incident, sla
+from core import button_data, casework, same_incident, sla
 from core.casework import NotAllowed, TaskState
 from core.cases import CaseState
 from core.config import Deployment
@@ -134,7 +134,8 @@ class Desk(StaffCommands):
                                            choices=cards.duplicate_buttons(view, candidates, self.config)))
 
     async def op_dupto(self, case: Case, target_id: str) -> None:
-        target = await casework.load_case(self.s, int(target_id)) if target_id.isdigit() else None
+        other = button_data.number(target_id, 1, button_data.MAX_ID)
+        target = await casework.load_case(self.s, other) if other is not None else None
         if target is None:
             raise NotAllowed("desk.unknown_case")
         await casework.mark_duplicate(self.s, case, target, self.actor, self.now)
@@ -216,8 +217,8 @@ class Desk(StaffCommands):
         await self.edit_task(case, task, menu="eta")
 
     async def tk_eta(self, case: Case, task: Task, minutes: str) -> None:
-        eta = int(minutes) if minutes.isdigit() else 0
-        if eta <= 0 or eta > 240:
+        eta = button_data.number(minutes, 1, max(self.config.cases.eta_choices, default=1))
+        if eta not in self.config.cases.eta_choices:  # only the minutes the ETA menu offered
             raise NotAllowed("desk.unknown_action")
         was = case.state
         casework.accept(self.s, case, task, self.actor, self.name, eta, self.now)

@@ -7,6 +7,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bots.runtime.cpu import run_cpu
 from bots.runtime.deps import Deps
 from core.messages import Inbound, MediaRef
 from core.models import Media
@@ -27,7 +28,7 @@ async def attach_media(deps: Deps, channel, event: Inbound) -> Inbound:
     except MediaGone:
         log.info("photo_unavailable")
         return _with(event, problem="unreadable")
-    result = inspect_photo(data, max_bytes=max_bytes)
+    result = await run_cpu(inspect_photo, data, max_bytes=max_bytes)  # decoding is CPU work: off the loop
     if not isinstance(result, Photo):
         log.info("photo_refused", reason=result.reason, detail=result.detail)
         return _with(event, problem=result.reason)

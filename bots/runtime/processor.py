@@ -11,6 +11,7 @@ from bots.runtime.media import attach_media
 from bots.web import desk_events
 from bots.runtime.metrics import EVENTS_FAILED, EVENTS_PROCESSED
 from core import inbox
+from core.failure import describe, scrubbed
 from core.messages import Kind
 
 log = structlog.get_logger()
@@ -52,9 +53,16 @@ class Processor:
                 done += 1
 
     async def process(self, item) -> bool:
-        """Parse, fetch media, apply; a failure is recorded on the item and retried later, never dropped."""
+        """Parse, fetch media, apply; a failure is recorded on the item and retried later, never dropped, and
+        parked after its tries. The try is counted first, so an event that kills the process is parked too."""
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(channel=item.channel, inbox_id=item.id)
+        async with self.deps.sessions() as session, session.begin():
+            attempt = await inbox.begin_attempt(session, item.id, self.deps.clock.now())
+        if attempt == inbox.PARKED:
+            log.warning("event_parked", attempts=inbox.MAX_ATTEMPTS)  # its tries never finished: a crash, a kill
+        if attempt != inbox.GO:
+            return True  # parked, or done by another worker: on to the conversation's next event
         try:
             if item.channel == "timer":
                 event = conversations.timer_event(item.payload)
@@ -71,7 +79,8 @@ class Processor:
             return True
         except Exception as exc:  # noqa: BLE001 - any failure must leave the event for a retry
             EVENTS_FAILED.labels(item.channel).inc()
-            log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            reason = describe(exc)  # the type and the message's wording; SQL parameters are citizen text
+            log.warning("event_failed", error=type(exc).__name__, detail=scrubbed(exc))
             async with self.deps.sessions() as session, session.begin():
-                await inbox.record_failure(session, item.id, f"{type(exc).__name__}: {exc}", self.deps.clock.now())
+                await inbox.record_failure(session, item.id, reason, self.deps.clock.now())
             return False

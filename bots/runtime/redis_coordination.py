@@ -85,7 +85,9 @@ class RedisCoordinator:
             except aioredis.RedisError:
                 pass
 
-    async def take(self, limits: list[Limit]) -> float:
+    async def take(self, limits: list[Limit], *, when_down: float = 1.0) -> float:
+        """Consume a slot in every limit or none; Redis down: `when_down` (sends wait a second rather than overrun a
+        platform's limit; the public web chat passes 0, so citizens are not refused while Redis restarts)."""
         keys = [f"{self.prefix}:rate:{lim.key}" for lim in limits]
         args: list = []
         for lim in limits:
@@ -94,7 +96,7 @@ class RedisCoordinator:
         try:
             return float(await self._take(keys=keys, args=args))
         except aioredis.RedisError:
-            return 1.0  # without shared counters, send slowly rather than over the limit
+            return when_down  # without shared counters, send slowly rather than over the limit
 
     async def wake(self, topic: str) -> None:
         try:

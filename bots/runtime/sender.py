@@ -9,6 +9,7 @@ import structlog
 from bots.runtime.deps import Deps
 from bots.runtime.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
 from core import outbox
+from core.failure import scrubbed
 from core.models import Case, CaseEvent, Conversation, Media, OutboxItem
 from core.sending import RetryLater, Undeliverable
 
@@ -80,7 +81,7 @@ class Sender:
             return
         except Exception as exc:  # noqa: BLE001 - network trouble: back off and try again
             SEND_RETRIES.labels(item.channel, "error").inc()
-            log.warning("send_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            log.warning("send_failed", error=type(exc).__name__, detail=scrubbed(exc))
             await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}", count=True)
             return
         finally:

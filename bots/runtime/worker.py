@@ -11,6 +11,7 @@ from bots.runtime.deps import Deps
 from bots.runtime.processor import Processor
 from bots.runtime.sender import Sender
 from core import timers
+from core.failure import scrubbed
 
 log = structlog.get_logger()
 
@@ -49,6 +50,7 @@ class Worker:
         async with self.deps.sessions() as session, session.begin():
             await clock_events.arm_digest(session, self.deps.config, self.deps.clock.now())
             await clock_events.arm_retention(session, self.deps.config, self.deps.clock.now())
+            await clock_events.arm_staging(session, self.deps.config, self.deps.clock.now())
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(self._loop(stop, "inbox", self.process),
@@ -65,7 +67,7 @@ class Worker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a database blip must not kill the worker
-                log.warning("worker_loop_error", loop=topic, error=type(exc).__name__, detail=str(exc)[:200])
+                log.warning("worker_loop_error", loop=topic, error=type(exc).__name__, detail=scrubbed(exc))
                 timeout = 0
                 await asyncio.sleep(self.poll)
             if timeout > 0:

@@ -47,6 +47,10 @@ class TelegramChannel:
             raise MediaGone(str(exc)) from None
         return bytes(await file.download_as_bytearray())
 
+    def is_group(self, chat_id: str) -> bool:
+        """Telegram's convention: groups, supergroups and channels have negative ids, people positive ones."""
+        return chat_id.startswith("-")
+
     def limits(self, payload: dict) -> list[Limit]:
         """~30 messages/s per bot, 20 a minute per group (sends and edits), about one a second per private chat.
         The bot-wide budget keeps a margin (25/s): a slot is taken before the request travels and several
@@ -58,7 +62,7 @@ class TelegramChannel:
         overall = Limit("tg:bot", 25, 1.0)
         paced = Limit("tg:pace", 3, 0.12)  # and evenly spread, so a slow request cannot land with the next batch
         chat = str(payload["to"]["id"])
-        if chat.startswith("-"):  # edits count too; bursts of 8, so a minute's budget is not spent at once
+        if self.is_group(chat):  # edits count too; bursts of 8, so a minute's budget is not spent at once
             # 20 per 62 s: two seconds of margin absorb a request that travelled slower than the next
             return [overall, paced, Limit(f"tg:group:{chat}", 20, 62.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
         # A person may get a short burst (a prompt right after a confirmation), then about one a second.

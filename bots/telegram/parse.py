@@ -1,13 +1,13 @@
 """Translate a Telegram Update (JSON) into an Inbound event; pure, no network."""
 from __future__ import annotations
 
-import math
-
 from telegram import Message, Update
 
+from core import button_data
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
 
 CHANNEL = "telegram"
+MAX_TEXT = 4096  # the Bot API's longest message; a forged longer one is cut, never carried whole
 
 
 def _dict(value) -> dict:
@@ -22,11 +22,18 @@ def _int(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
 
 
+def _id(value) -> str:
+    """A user or chat id as text; Telegram's are integers of at most 52 bits, anything else is forged."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**53:
+        raise ValueError("not a Telegram id")
+    return str(value)
+
+
 def _point(location) -> GeoPoint:
-    """Coordinates as finite numbers, or ValueError (the update is then ignored)."""
+    """Coordinates of a place on Earth, or ValueError (the update is then ignored)."""
     lat, lon = float(location.latitude), float(location.longitude)
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise ValueError("coordinates are not finite")
+    if not button_data.valid_point(lat, lon):
+        raise ValueError("coordinates out of range")
     return GeoPoint(lat, lon)
 
 
@@ -36,14 +43,19 @@ def _lang(value) -> str | None:
 
 def conversation_key(update: dict) -> str:
     """The chat an update belongs to, so its updates are processed one at a time and in order."""
+    chat = None
     for field in ("message", "edited_message"):
         if isinstance(update.get(field), dict):
-            return f"{CHANNEL}:{_dict(update[field].get('chat')).get('id')}"
-    cq = update.get("callback_query")
-    if isinstance(cq, dict):
-        chat = _dict(_dict(cq.get("message")).get("chat")) or _dict(cq.get("from"))
-        return f"{CHANNEL}:{chat.get('id')}"
-    return f"{CHANNEL}:other"
+            chat = _dict(update[field].get("chat"))
+            break
+    else:
+        cq = update.get("callback_query")
+        if isinstance(cq, dict):
+            chat = _dict(_dict(cq.get("message")).get("chat")) or _dict(cq.get("from"))
+    try:
+        return f"{CHANNEL}:{_id(chat.get('id'))}" if chat is not None else f"{CHANNEL}:other"
+    except ValueError:
+        return f"{CHANNEL}:other"  # an odd id never becomes a key (an object there would not even fit the column)
 
 
 def parse(data: dict) -> Inbound | None:
@@ -62,24 +74,27 @@ def parse(data: dict) -> Inbound | None:
 
 def _callback(update: Update) -> Inbound | None:
     cq = update.callback_query
+    if not button_data.valid(cq.data):
+        return None  # not data the bot offered (forged, or absurd numbers): acknowledged, changes nothing
     chat = cq.message.chat if cq.message is not None else None
     return Inbound(
-        kind=Kind.CHOICE, chat=Address(CHANNEL, str(chat.id if chat else cq.from_user.id)),
-        sender=Address(CHANNEL, str(cq.from_user.id)), sender_name=_text(cq.from_user.full_name),
-        language_code=_lang(cq.from_user.language_code), choice=cq.data if isinstance(cq.data, str) else "",
-        callback_id=str(cq.id),
+        kind=Kind.CHOICE, chat=Address(CHANNEL, _id(chat.id if chat else cq.from_user.id)),
+        sender=Address(CHANNEL, _id(cq.from_user.id)), sender_name=_text(cq.from_user.full_name),
+        language_code=_lang(cq.from_user.language_code), choice=cq.data,
+        callback_id=str(cq.id)[:64],
         is_private=chat is None or chat.type == "private")
 
 
 def _message(m: Message) -> Inbound:
-    base = dict(chat=Address(CHANNEL, str(m.chat.id)), sender=Address(CHANNEL, str(m.from_user.id)),
+    base = dict(chat=Address(CHANNEL, _id(m.chat.id)), sender=Address(CHANNEL, _id(m.from_user.id)),
                 sender_name=_text(m.from_user.full_name), language_code=_lang(m.from_user.language_code),
                 is_private=m.chat.type == "private")
-    if m.text and m.text.startswith("/"):
-        head, _, args = m.text[1:].partition(" ")
-        return Inbound(kind=Kind.COMMAND, command=head.split("@")[0].lower(), args=args.strip(), text=m.text, **base)
-    if m.text:
-        return Inbound(kind=Kind.TEXT, text=m.text, **base)
+    text = m.text[:MAX_TEXT] if isinstance(m.text, str) else ""
+    if text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        return Inbound(kind=Kind.COMMAND, command=head.split("@")[0].lower()[:64], args=args.strip(), text=text, **base)
+    if text:
+        return Inbound(kind=Kind.TEXT, text=text, **base)
     if m.photo:
         sizes = [p for p in m.photo if isinstance(p.file_id, str) and _int(p.width) and _int(p.height)]
         largest = max(sizes, key=lambda p: (p.width * p.height, _int(p.file_size) or 0))

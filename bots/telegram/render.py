@@ -1,13 +1,18 @@
-"""Translate an outbound message into python-telegram-bot calls; pure, table-tested."""
+"""Translate an outbound message into python-telegram-bot calls; pure, table-tested.
+
+Plain text only (no parse mode), and no link previews: a link a citizen typed into a report must not unfold
+into a preview on the operators' card or a crew's task.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
-                      ReplyKeyboardMarkup, ReplyKeyboardRemove)
+                      LinkPreviewOptions, ReplyKeyboardMarkup, ReplyKeyboardRemove)
 
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,9 @@ def render(payload: dict, photo: bytes | None = None) -> list[Call]:
         text = rest
     if text:
         for chunk in _chunks(text, TEXT_LIMIT)[:-1]:
-            calls.append(Call("send_message", {"chat_id": chat_id, "text": chunk}))
+            calls.append(Call("send_message", {"chat_id": chat_id, "text": chunk, "link_preview_options": NO_PREVIEW}))
         calls.append(Call("send_message", {"chat_id": chat_id, "text": _chunks(text, TEXT_LIMIT)[-1],
-                                           "reply_markup": markup}))
+                                           "reply_markup": markup, "link_preview_options": NO_PREVIEW}))
     if payload.get("location"):
         loc = payload["location"]
         calls.append(Call("send_location", {"chat_id": chat_id, "latitude": loc["latitude"],
@@ -56,7 +61,7 @@ def render_edit(payload: dict, message_id: int, original: dict) -> list[Call]:
                                               "reply_markup": markup})]
     body = text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
     return [Call("edit_message_text", {"chat_id": chat_id, "message_id": message_id, "text": body,
-                                       "reply_markup": markup})]
+                                       "reply_markup": markup, "link_preview_options": NO_PREVIEW})]
 
 
 def _markup(payload: dict):

@@ -1,7 +1,8 @@
 """The citizens' web chat: the same conversation as on Telegram and WhatsApp, in a browser.
 
-The chat is a random id in a cookie; what the citizen does is stored in the inbox like a webhook update,
-and the page polls for the messages the worker has "sent" to it.
+The chat is a random id the server issues and signs into a cookie, so a client can neither choose nor forge one;
+what the citizen does is stored in the inbox like a webhook update, and the page polls for the messages the
+worker has "sent" to it.
 """
 from __future__ import annotations
 
@@ -9,31 +10,42 @@ import math
 import secrets
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bots.http import BodyTooLarge, MalformedJson, error_response, load_json, read_limited
+from bots.runtime.cpu import run_cpu
 from bots.runtime.media import store_photo
+from bots.web import chat_limits
 from bots.web.pages import language, render
-from core import inbox
-from core.models import OutboxItem
+from core import inbox, signing
+from core.models import Conversation, OutboxItem
 from core.photos import Photo, inspect_photo
+from workflows.citizen_report import takes_photo
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 COOKIE = "siaga_chat"
+PURPOSE = "webchat"  # a token signed for another use is not a chat id
+REFUSED = "this chat was not issued by this server: open /chat to start one"
 MAX_TEXT = 2000
+NO_PHOTO_NOW = "a photo is taken only while a report asks for one: start a report first"
 
 
 def _chat_id(request: Request) -> str | None:
-    value = request.cookies.get(COOKIE) or ""
-    return value if 20 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum() else None
+    """The chat GET /chat issued to this browser; None for a missing, unsigned or forged cookie."""
+    return signing.unsign(request.app.state.deps.secret_key, PURPOSE, request.cookies.get(COOKIE))
 
 
 @router.get("", include_in_schema=False)
 async def page(request: Request):
-    chat = _chat_id(request) or secrets.token_urlsafe(24)
+    """A valid cookie keeps its chat; anything else gets a fresh random id, signed, never one the client chose."""
+    deps = request.app.state.deps
+    if _chat_id(request) is None and (wait := await chat_limits.new_chat(request)):
+        return chat_limits.busy_page(request, wait)  # too many new chats from this address or overall
+    token = request.cookies.get(COOKIE) if _chat_id(request) else signing.sign(
+        deps.secret_key, PURPOSE, secrets.token_hex(16))
     response = render(request, "chat.html")
-    response.set_cookie(COOKIE, chat, httponly=True, samesite="lax", max_age=180 * 86400)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", max_age=180 * 86400,
+                        secure=(deps.settings.public_base_url or "").startswith("https://"))
     return response
 
 
@@ -41,7 +53,8 @@ async def _store(request: Request, chat: str, client_id: str, payload: dict) -> 
     deps = request.app.state.deps
     async with deps.sessions() as session, session.begin():
         await inbox.store(session, channel="web", external_id=f"{chat}:{client_id}"[:128],
-                          conversation_key=f"web:{chat}", payload={"chat": chat, **payload}, now=deps.clock.now())
+                          conversation_key=f"web:{chat}", now=deps.clock.now(),
+                          payload={"chat": chat, "origin": chat_limits.origin(request), **payload})
     await deps.coord.wake("inbox")
 
 
@@ -56,7 +69,9 @@ async def send(request: Request):
     The same `id` again is acknowledged and has no second effect."""
     chat = _chat_id(request)
     if chat is None:
-        return error_response(403, "open /chat first")
+        return error_response(403, REFUSED)
+    if wait := await chat_limits.post(request, chat):
+        return chat_limits.refused(wait, chat_limits.BUSY_POSTS)
     try:
         data = load_json(await read_limited(request, 16_384))
     except BodyTooLarge:
@@ -85,10 +100,16 @@ async def photo(request: Request, id: str = ""):
     deps = request.app.state.deps
     chat, client_id = _chat_id(request), _client_id(id)
     if chat is None or client_id is None:
-        return error_response(400 if chat else 403, "open /chat first and give ?id=")
+        return error_response(400, "give ?id=") if chat else error_response(403, REFUSED)
+    if wait := await chat_limits.post(request, chat):
+        return chat_limits.refused(wait, chat_limits.BUSY_POSTS)
+    if not await _photo_wanted(deps, chat):
+        return error_response(409, NO_PHOTO_NOW)  # nothing is read or stored
+    if wait := await chat_limits.photo(request, chat):
+        return chat_limits.refused(wait, chat_limits.BUSY_PHOTOS)
     limit = int(deps.config.limits.max_photo_mb * 1024 * 1024)
     try:
-        checked = inspect_photo(await read_limited(request, limit), max_bytes=limit)
+        checked = await run_cpu(inspect_photo, await read_limited(request, limit), max_bytes=limit)
     except BodyTooLarge:
         checked = None  # refused before it was read whole; the chat still says why
     if isinstance(checked, Photo):
@@ -99,12 +120,19 @@ async def photo(request: Request, id: str = ""):
     return error_response(413, "too large") if checked is None else {"ok": True}
 
 
+async def _photo_wanted(deps, chat: str) -> bool:
+    """Whether the chat's report is at a step that keeps a photo, so no upload is stored for nothing."""
+    async with deps.sessions() as session:
+        conv = await session.get(Conversation, f"web:{chat}")
+    return conv is not None and takes_photo(conv.state or {}, deps.config)
+
+
 @router.get("/api/messages")
 async def messages(request: Request, after: int = Query(0, ge=-2**63, le=2**63 - 1)):  # a database integer
     """What the bot said to this chat since message `after`, oldest first."""
     chat = _chat_id(request)
     if chat is None:
-        return JSONResponse({"messages": []})
+        return error_response(403, REFUSED)
     async with request.app.state.deps.sessions() as session:
         rows = (await session.execute(select(OutboxItem.id, OutboxItem.payload).where(
             OutboxItem.channel == "web", OutboxItem.chat_id == chat, OutboxItem.status == "sent", OutboxItem.id > after)

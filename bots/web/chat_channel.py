@@ -5,6 +5,7 @@ its outbox row, which `GET /chat/api/messages` reads back to the browser.
 """
 from __future__ import annotations
 
+from core import button_data
 from core.coordination import Limit
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
 
@@ -28,7 +29,9 @@ class WebChatChannel:
     def _parse(self, payload: dict) -> Inbound | None:
         who = Address("web", str(payload["chat"]))
         lang = payload.get("lang")
-        common = dict(chat=who, sender=who, language_code=lang if isinstance(lang, str) else None)
+        origin = payload.get("origin")  # the keyed hash of the address the post came from (chat.py)
+        common = dict(chat=who, sender=who, language_code=lang if isinstance(lang, str) else None,
+                      origin=origin if isinstance(origin, str) else "")
         kind, text = payload.get("kind"), str(payload.get("text") or "").strip()
         if kind == "text" and text.startswith("/"):
             command, _, args = text[1:].partition(" ")
@@ -36,10 +39,12 @@ class WebChatChannel:
         if kind == "text":
             return Inbound(kind=Kind.TEXT, text=text, **common)
         if kind == "choice":
-            return Inbound(kind=Kind.CHOICE, choice=str(payload.get("choice") or ""), **common)
+            choice = payload.get("choice")  # data the bot never offered (forged, absurd numbers) is dropped
+            return Inbound(kind=Kind.CHOICE, choice=choice, **common) if button_data.valid(choice) else None
         if kind == "location":
-            return Inbound(kind=Kind.LOCATION, location=GeoPoint(float(payload["lat"]), float(payload["lon"])),
-                           **common)
+            point = GeoPoint(float(payload["lat"]), float(payload["lon"]))
+            return Inbound(kind=Kind.LOCATION, location=point, **common) \
+                if button_data.valid_point(point.latitude, point.longitude) else None
         if kind == "photo":
             media_id, problem = payload.get("media_id"), payload.get("problem")
             media = MediaRef("", media_id=media_id if isinstance(media_id, int) else None,
@@ -51,6 +56,10 @@ class WebChatChannel:
 
     async def fetch_media(self, file_id: str) -> bytes:
         raise LookupError("web chat photos are checked and stored when uploaded")
+
+    def is_group(self, chat_id: str) -> bool:
+        """A web chat is one browser: never a group, whatever characters its server-issued id has."""
+        return False
 
     def limits(self, payload: dict) -> list[Limit]:
         return []

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from bots.runtime.cpu import run_cpu
 from bots.web import auth, desk_events
 from bots.web.pages import language, render
-from core import accounts, casework, figures, sla
+from core import accounts, casework, figures, inbox, open_data, passwords, sla
 from core.i18n import t
 from core.models import Account, Attachment, Case, CaseEvent, Media, OutboxItem, Reporter, Task
 from workflows import cards, figures_text
@@ -37,18 +38,21 @@ async def login_page(request: Request):
 
 
 @router.post("/login")
-async def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")):
-    deps, lang = request.app.state.deps, language(request)
+async def login(request: Request, username: str = Form(""), password: str = Form(""), code: str = Form(""),
+                csrf: str = Form("")):
+    """Unknown usernames, wrong passwords and wrong codes get one answer; only the (username, address) pair
+    that keeps failing waits, longer each time (auth.sign_in)."""
+    lang = language(request)
     if not auth.csrf_ok(request.cookies.get(auth.LOGIN_COOKIE), csrf):
         return render(request, "login.html", status=403, csrf=csrf, error=t(lang, "web.bad_form"))
     if not await auth.login_allowed(request):
         return render(request, "login.html", status=429, csrf=csrf, error=t(lang, "web.locked", minutes=5))
-    async with deps.sessions() as session, session.begin():
-        outcome = await accounts.authenticate(session, username[:64], password[:200], deps.clock.now())
-        token = await accounts.open_session(session, outcome.account, deps.clock.now()) if outcome.account else None
+    outcome, token = await auth.sign_in(request, username, password, code[:16])
     if token is None:
-        error = t(lang, "web.locked", minutes=outcome.minutes) if outcome.problem == "locked" else t(lang, "web.bad_login")
-        return render(request, "login.html", status=401, csrf=csrf, error=error)
+        if outcome.problem == "wait":
+            return render(request, "login.html", status=429, csrf=csrf,
+                          error=t(lang, "web.signin_wait", seconds=outcome.seconds))
+        return render(request, "login.html", status=401, csrf=csrf, error=t(lang, "web.signin_failed"))
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", max_age=int(accounts.SESSION_TTL.total_seconds()),
                         secure=request.url.scheme == "https")
@@ -63,9 +67,47 @@ async def logout(request: Request, csrf: str = Form("")):
         return render(request, "message.html", status=403, message=t(language(request), "web.bad_form"))
     async with request.app.state.deps.sessions() as session, session.begin():
         await accounts.close_session(session, request.cookies[auth.COOKIE])
+    await auth.record(request, account.username, "signout")
     response = auth.to_login()
     response.delete_cookie(auth.COOKIE)
     return response
+
+
+@router.get("/password")
+async def password_page(request: Request):
+    account, web_session = await auth.require(request)
+    return render(request, "password.html", account=account, csrf=web_session.csrf, error="", done="")
+
+
+@router.post("/password")
+async def change_password(request: Request, current: str = Form(""), new: str = Form(""), again: str = Form(""),
+                          csrf: str = Form("")):
+    """A new password for the signed-in account; its other sessions end, this one stays."""
+    account, web_session = await auth.require(request)
+    deps, lang = request.app.state.deps, language(request)
+    page = lambda status, error="", done="": render(request, "password.html", status=status,  # noqa: E731
+                                                    account=account, csrf=web_session.csrf, error=error, done=done)
+    if not auth.csrf_ok(web_session.csrf, csrf):
+        return page(403, t(lang, "web.bad_form"))
+    if not await auth.login_allowed(request):  # the current password must not be guessable here either
+        return page(429, t(lang, "web.locked", minutes=5))
+    if not await run_cpu(accounts.verify_password, account.password_hash, current[:200]):
+        await auth.record(request, account.username, "password_change_refused", detail="wrong_current")
+        return page(400, t(lang, "web.password_wrong_current"))
+    if new != again:
+        return page(400, t(lang, "web.password_mismatch"))
+    problem = passwords.problem(new, account.username)
+    if problem:
+        return page(400, {"short": t(lang, "web.password_short", min=passwords.MIN_LENGTH),
+                          "long": t(lang, "web.password_long", max=passwords.MAX_LENGTH),
+                          "common": t(lang, "web.password_common"), "pattern": t(lang, "web.password_pattern"),
+                          "username": t(lang, "web.password_username")}[problem])
+    hashed = await run_cpu(accounts.hash_password, new)
+    async with deps.sessions() as session, session.begin():
+        row = await session.get(Account, account.id)
+        ended = await accounts.set_password(session, row, hashed, keep_token=request.cookies.get(auth.COOKIE))
+    await auth.record(request, account.username, "password_changed", detail=f"other_sessions_ended={ended}")
+    return page(200, done=t(lang, "web.password_changed"))
 
 
 @router.get("")
@@ -77,7 +119,11 @@ async def open_cases(request: Request):
 
 @router.get("/rows")
 async def open_case_rows(request: Request):
-    await auth.require(request, page=False)
+    """The live table's refresh: it does not count as activity, and an ended session sends the page to sign-in."""
+    try:
+        await auth.require(request, page=False, touch=False)
+    except auth.SignedOut:
+        return Response(status_code=401, headers={"HX-Redirect": "/dashboard/login"})
     return render(request, "case_rows.html", **await _rows(request))
 
 
@@ -87,11 +133,12 @@ async def _rows(request: Request) -> dict:
     async with deps.sessions() as session:
         cases = await casework.open_cases(session, limit=200)
         agencies = await casework.agencies_by_case(session, [c.id for c in cases]) if cases else {}
+        parked = await inbox.parked_count(session)  # deliveries and events set aside: someone should look
     rows = []
     for case in cases:
         left = sla.minutes_left(now, case.sla_due_at) if case.sla_due_at and sla.waiting(case.state) else None
         rows.append((case, ", ".join(cards.agency_name(deps.config, a, lang) for a in agencies.get(case.id, [])), left))
-    return {"rows": rows, "type_name": lambda code: cards.type_name(deps.config, code, lang),
+    return {"rows": rows, "parked": parked, "type_name": lambda code: cards.type_name(deps.config, code, lang),
             "local": lambda at: cards.local_time(deps.config, at) if at else "–"}
 
 
@@ -112,6 +159,7 @@ async def act(ticket: str, request: Request, action: str = Form(""), csrf: str =
         return render(request, "message.html", status=404, message=t(lang, "web.not_found"))
     name, _, arg = action.partition(":")
     await desk_events.submit(deps, account.username, account.name, f"op:{name}:{case_id}" + (f":{arg}" if arg else ""))
+    await auth.record(request, account.username, "case_action", case_id=case_id, ticket=ticket, detail=action)
     return RedirectResponse(f"/dashboard/cases/{ticket}", status_code=303)
 
 
@@ -136,6 +184,7 @@ async def case_page(ticket: str, request: Request):
         usernames = {e.actor.split(":", 1)[1] for e in events if e.actor.startswith("dashboard:")}
         staff = {f"dashboard:{a.username}": a.name for a in (await session.execute(
             select(Account).where(Account.username.in_(usernames)))).scalars()} if usernames else {}
+    await auth.record(request, account.username, "case_view", case_id=case.id, ticket=case.ticket)
     reporter_actor = f"{reporter.channel}:{reporter.external_id}"
 
     def who(actor: str) -> str:
@@ -145,10 +194,15 @@ async def case_page(ticket: str, request: Request):
             return t(lang, "timeline.system")
         return staff.get(actor) or deps.config.person_name(*actor.split(":", 1)) or actor
 
-    messages = [(m.created_at, _recipient(deps.config, m, reporter_actor, lang), (m.payload.get("text") or "")[:300],
-                 m.delivery_status or m.status) for m in sent if not m.payload.get("answer_callback")]
+    exact = sees_exact_place(account)
+    shown = (lambda text: text) if exact else (lambda text: _hide_place(text, case))
+    messages = [(m.created_at, _recipient(deps.config, m, reporter_actor, lang),
+                 shown(m.payload.get("text") or "")[:300], m.delivery_status or m.status)
+                for m in sent if not m.payload.get("answer_callback")]
+    place = (case.latitude, case.longitude) if exact else (open_data.coarse(case.latitude),
+                                                           open_data.coarse(case.longitude))
     return render(request, "case.html", account=account, csrf=web_session.csrf, case=case, reporter=reporter,
-                  reasons=REJECT_REASONS, who=who, messages=messages,
+                  reasons=REJECT_REASONS, who=who, messages=messages, exact=exact, place=place,
                   events=events, tasks=tasks, photos=photos, type_name=cards.type_name(deps.config, case.incident_type, lang),
                   agency=lambda code: cards.agency_name(deps.config, code, lang),
                   local=lambda at: cards.local_time(deps.config, at, "%d-%m-%Y %H:%M:%S") if at else "–")
@@ -157,20 +211,37 @@ async def case_page(ticket: str, request: Request):
 @router.get("/media/{media_id}")
 async def media(media_id: int, request: Request):
     """A photo as received (the evidence), only for signed-in staff and only when it belongs to a case."""
-    await auth.require(request, page=False)
+    account, _ = await auth.require(request, page=False, touch=False)  # loaded by a page already counted
     async with request.app.state.deps.sessions() as session:
         used = (await session.execute(select(Case.id).where(Case.photo_media_id == media_id).limit(1))).first() or \
-            (await session.execute(select(Attachment.id).where(Attachment.media_id == media_id).limit(1))).first()
+            (await session.execute(select(Attachment.case_id).where(Attachment.media_id == media_id).limit(1))).first()
         row = await session.get(Media, media_id) if used else None
     if row is None:
         return Response(status_code=404)
+    await auth.record(request, account.username, "photo_view", case_id=used[0], detail=f"media={media_id}")
     return Response(row.original, media_type=row.mime, headers={"Cache-Control": "private, no-store"})
+
+
+def sees_exact_place(account: Account) -> bool:
+    """Only operators, who send help, see where exactly; leaders read positions rounded to about 1 km."""
+    return account.role == "operator"
+
+
+def _hide_place(text: str, case: Case) -> str:
+    """A message as a leader may read it: the case's exact pin rounded, its typed address left out."""
+    for value in (case.latitude, case.longitude):
+        if value is not None:
+            text = text.replace(f"{value:.5f}", f"{open_data.coarse(value):.2f}")
+    if case.address_text:
+        text = text.replace(case.address_text, "…")
+    return text
 
 
 @router.get("/export.csv")
 async def export_csv(request: Request):
-    await auth.require(request, page=False)
-    rows = await _export_rows(request)
+    account, _ = await auth.require(request, page=False)
+    rows = await _export_rows(request, exact=sees_exact_place(account))
+    await auth.record(request, account.username, "export", detail=f"csv rows={len(rows)}")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
@@ -182,14 +253,16 @@ async def export_csv(request: Request):
 
 @router.get("/export.xlsx")
 async def export_xlsx(request: Request):
-    await auth.require(request, page=False)
+    account, _ = await auth.require(request, page=False)
     from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
     sheet.title = "cases"
     sheet.append(EXPORT_COLUMNS)
-    for row in await _export_rows(request):
+    rows = await _export_rows(request, exact=sees_exact_place(account))
+    for row in rows:
         sheet.append(row)
+    await auth.record(request, account.username, "export", detail=f"xlsx rows={len(rows)}")
     buffer = io.BytesIO()
     book.save(buffer)
     return Response(buffer.getvalue(), headers={"Content-Disposition": 'attachment; filename="siaga112-cases.xlsx"',
@@ -197,8 +270,9 @@ async def export_xlsx(request: Request):
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-async def _export_rows(request: Request) -> list[list]:
-    """Every case with its stage times and outcome; no reporter name, phone, photo or description."""
+async def _export_rows(request: Request, exact: bool) -> list[list]:
+    """Every case with its stage times and outcome; no reporter name, phone, photo or description, and the
+    position exact only for operators (`exact`), rounded to about 1 km for everyone else."""
     deps = request.app.state.deps
     now = deps.clock.now()
     async with deps.sessions() as session:
@@ -206,12 +280,14 @@ async def _export_rows(request: Request) -> list[list]:
                                             .order_by(Case.submitted_at))).scalars())
         agencies = await casework.agencies_by_case(session)
     iso = lambda at: at.isoformat() if at else ""  # noqa: E731
+    place = (lambda value: value) if exact else open_data.coarse  # noqa: E731
     return [[c.ticket, c.incident_type, c.urgent, c.state, iso(c.submitted_at), iso(c.verified_at),
              iso(c.dispatched_at), iso(c.accepted_at), iso(c.on_scene_at), iso(c.resolved_at), iso(c.closed_at),
              iso(c.sla_due_at), sla.outcome(state=c.state, due_at=c.sla_due_at, accepted_at=c.accepted_at,
                                             closed_at=c.closed_at, now=now) or "",
              " ".join(agencies.get(c.id, [])), c.report_count, c.reject_reason or "",
-             c.rating or "", c.latitude if c.latitude is not None else "", c.longitude if c.longitude is not None else ""]
+             c.rating or "", place(c.latitude) if c.latitude is not None else "",
+             place(c.longitude) if c.longitude is not None else ""]
             for c in cases]
 
 

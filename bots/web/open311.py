@@ -1,4 +1,7 @@
-"""Open311 GeoReport v2, read only: incident types as services, cases as service requests (non-personal)."""
+"""Open311 GeoReport v2, read only: public incident types as services, cases as service requests (non-personal).
+
+What is published, and when, is decided in `core.open_data` (verified cases only, delayed, on the hour).
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -32,17 +35,18 @@ def _when(text: str | None) -> datetime | None:
 
 @router.get("/services.json")
 async def services(request: Request, lang: str | None = None):
-    """Every incident type a citizen can report."""
+    """Every incident type a citizen can report, except those never published (`public: false`)."""
     language = _lang(lang, request)
-    return [open_data.service(it, language) for it in request.app.state.deps.config.incident_types]
+    return [open_data.service(it, language) for it in request.app.state.deps.config.incident_types if it.is_public]
 
 
 @router.get("/requests.json")
 async def requests(request: Request, service_request_id: str | None = None, service_code: str | None = None,
                    start_date: str | None = None, end_date: str | None = None,
                    status: str | None = Query(None, pattern="^(open|closed)$"), lang: str | None = None):
-    """Cases submitted between start_date and end_date (default: the last 90 days), newest first, at most 1000;
-    coordinates rounded to about 1 km, no reporter data."""
+    """Verified cases submitted between start_date and end_date (default: the last 90 days), newest first, at
+    most 1000, from an hour that ended at least the configured delay ago; times on the hour, coordinates rounded
+    to about 1 km, no reporter data."""
     deps = request.app.state.deps
     try:
         start, end = _when(start_date), _when(end_date)
@@ -52,7 +56,8 @@ async def requests(request: Request, service_request_id: str | None = None, serv
         start = (end or deps.clock.now()) - timedelta(days=DEFAULT_DAYS)
     tickets = [x.strip() for x in service_request_id.split(",")] if service_request_id else None
     async with deps.sessions() as session:
-        found = await open_data.cases(session, types=service_code.split(",") if service_code else None,
+        found = await open_data.cases(session, deps.config, deps.clock.now(),
+                                      types=service_code.split(",") if service_code else None,
                                       start=start, end=end, open_only=None if status is None else status == "open")
     language = _lang(lang, request)
     return [open_data.georeport(c, deps.config, language) for c in found if tickets is None or c.ticket in tickets]
@@ -63,7 +68,7 @@ async def one_request(request_id: str, request: Request, lang: str | None = None
     """One case by its ticket number, as a one-element list (the GeoReport v2 shape)."""
     deps = request.app.state.deps
     async with deps.sessions() as session:
-        found = await open_data.cases(session, ticket=request_id.upper())
+        found = await open_data.cases(session, deps.config, deps.clock.now(), ticket=request_id.upper())
     if not found:
         return _error(404, f"no service request {request_id}")
     return [open_data.georeport(found[0], deps.config, _lang(lang, request))]

@@ -23,8 +23,9 @@ def language(request: Request) -> str:
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
     lang = language(request)
-    html = TEMPLATES.get_template(name).render(lang=lang, path=request.url.path,
-                                               region=request.app.state.deps.config.region.name, **context)
+    config = request.app.state.deps.config
+    html = TEMPLATES.get_template(name).render(lang=lang, path=request.url.path, region=config.region.name,
+                                               map_tiles=config.map, **context)
     response = HTMLResponse(html, status_code=status)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")

@@ -1,4 +1,7 @@
-"""The public figures page: aggregated, anonymous numbers for citizens and the press, no sign-in."""
+"""The public figures page: aggregated, anonymous numbers for citizens and the press, no sign-in.
+
+Types marked `public: false` (crime by default) are left out of every figure here, totals included.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -6,7 +9,7 @@ from collections import Counter
 from fastapi import APIRouter, Request
 
 from bots.web.pages import language, render
-from core import figures
+from core import figures, open_data
 from workflows import figures_text
 
 router = APIRouter(tags=["public"])
@@ -20,11 +23,11 @@ def _minutes(seconds: float | None) -> str:
 async def public(request: Request):
     deps = request.app.state.deps
     now, lang = deps.clock.now(), language(request)
-    periods = []
+    periods, shown = [], open_data.public_types(deps.config)
     async with deps.sessions() as session:
         for word in ("hari", "minggu", "bulan"):
             name, start, end = figures_text.period_window(deps.config, word, now)
-            periods.append((name, await figures.load(session, start, end, now)))
+            periods.append((name, await figures.load(session, start, end, now, types=shown)))
     by_type = Counter(periods[-1][1].by_type)
     rows = [(deps.config.incident_type(code).name.get(lang) if deps.config.incident_type(code) else code, n)
             for code, n in by_type.most_common()]

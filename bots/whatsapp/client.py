@@ -47,6 +47,10 @@ class WhatsAppChannel:
             raise
         return await self.wa.get_media_bytes(url=url.url)
 
+    def is_group(self, chat_id: str) -> bool:
+        """The Cloud API only talks to people: every chat is one person's."""
+        return False
+
     def limits(self, payload: dict) -> list[Limit]:
         """80 messages/s per business number; about one message per 6 s to one person."""
         spacing = self.user_interval * 1.1 + 0.1  # a margin: Meta measures arrival, not our start of sending

@@ -1,12 +1,13 @@
 """Translate WhatsApp Cloud API notifications into inbox items and Inbound events; pure, no network."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from core import button_data
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
 
 CHANNEL = "whatsapp"
+MAX_TEXT = 4096  # WhatsApp's longest text body; a forged longer one is cut, never carried whole
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,13 @@ def parse(payload: dict) -> Inbound | None:
         return None
 
 
+def _choice(data, title: str, base: dict) -> Inbound | None:
+    """A pressed button or list row; data the bot never offered (forged, absurd numbers) is dropped."""
+    if not button_data.valid(data):
+        return None
+    return Inbound(kind=Kind.CHOICE, choice=data, text=title, **base)
+
+
 def _parse(contact: dict, m: dict) -> Inbound | None:
     if identity(contact, m) is None:
         return None
@@ -89,17 +97,17 @@ def _parse(contact: dict, m: dict) -> Inbound | None:
     base = dict(chat=who, sender=who, sender_name=name[:200] if isinstance(name, str) else "", is_private=True)
     kind = m.get("type")
     if kind == "text":
-        body = (m.get("text") or {}).get("body", "")
+        body = _str(_dict(m.get("text")).get("body"))[:MAX_TEXT]
         if body.startswith("/"):
             head, _, args = body[1:].partition(" ")
-            return Inbound(kind=Kind.COMMAND, command=head.lower(), args=args.strip(), text=body, **base)
+            return Inbound(kind=Kind.COMMAND, command=head.lower()[:64], args=args.strip(), text=body, **base)
         return Inbound(kind=Kind.TEXT, text=body, **base)
     if kind == "interactive":
-        reply = (m.get("interactive") or {})
-        picked = reply.get("button_reply") or reply.get("list_reply") or {}
-        return Inbound(kind=Kind.CHOICE, choice=_str(picked.get("id")), text=_str(picked.get("title")), **base)
+        reply = _dict(m.get("interactive"))
+        picked = _dict(reply.get("button_reply") or reply.get("list_reply"))
+        return _choice(picked.get("id"), _str(picked.get("title"))[:200], base)
     if kind == "button":
-        return Inbound(kind=Kind.CHOICE, choice=_str(_dict(m.get("button")).get("payload")), **base)
+        return _choice(_dict(m.get("button")).get("payload"), "", base)
     if kind in ("image", "document"):
         media = m.get(kind) or {}
         ev = Kind.PHOTO if kind == "image" else Kind.DOCUMENT
@@ -109,7 +117,7 @@ def _parse(contact: dict, m: dict) -> Inbound | None:
     if kind == "location":
         loc = m.get("location") or {}
         point = GeoPoint(float(loc["latitude"]), float(loc["longitude"]))
-        if not (math.isfinite(point.latitude) and math.isfinite(point.longitude)):
+        if not button_data.valid_point(point.latitude, point.longitude):
             return None
         return Inbound(kind=Kind.LOCATION, location=point,
                        text=_str(loc.get("name")) or _str(loc.get("address")), **base)

@@ -44,7 +44,8 @@ def render(payload: dict, photo: bytes | None = None, *, window_open: bool = Tru
     elif choices:
         calls.append(_choices(to, text or "…", choices))
     elif text:
-        calls += [Call("send_message", {"to": to, "text": text[i:i + TEXT_LIMIT]})
+        # no link preview (pywa's default too): a link a citizen typed may be in the text
+        calls += [Call("send_message", {"to": to, "text": text[i:i + TEXT_LIMIT], "preview_url": False})
                   for i in range(0, len(text), TEXT_LIMIT)]
     if payload.get("location"):
         loc = payload["location"]

@@ -1237,6 +1237,8 @@ class FakeTelegram:
         content: dict[str, Any] = {"text": text}
         if entities:
             content["entities"] = entities
+        if p.get("link_preview_options"):  # the real server echoes the options a bot changed
+            content["link_preview_options"] = p["link_preview_options"]
         return self._send(p, "sendMessage", content)
 
     @_api("sendPhoto")
@@ -1314,7 +1316,8 @@ class FakeTelegram:
         if "text" not in message:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text, entities = self._text(p, "text", "parse_mode", "entities")
-        return self._apply_edit(message, {"text": text, "entities": entities or None, **self._inline_markup(p)})
+        return self._apply_edit(message, {"text": text, "entities": entities or None, **self._inline_markup(p),
+                                          "link_preview_options": p.get("link_preview_options") or None})
 
     @_api("editMessageCaption")
     async def _edit_message_caption(self, p: dict) -> dict:

@@ -2,7 +2,7 @@
 (function () {
   var cfg = JSON.parse(document.getElementById("chat-config").textContent);
   var log = document.getElementById("log"), choices = document.getElementById("choices");
-  var notice = document.getElementById("notice"), last = 0, seq = 0;
+  var notice = document.getElementById("notice"), last = 0, seq = 0, expired = false;
 
   function id() { seq += 1; return Date.now().toString(36) + "-" + seq + "-" + Math.random().toString(36).slice(2, 8); }
   function bubble(text, mine) {
@@ -12,11 +12,16 @@
     log.appendChild(p);
     log.scrollTop = log.scrollHeight;
   }
+  function expire() { expired = true; notice.textContent = cfg.expired; }  // 403: the server no longer knows this chat
   function post(body) {
     body.id = id(); body.lang = cfg.lang;
     return fetch("/chat/api/send", {method: "POST", headers: {"Content-Type": "application/json"},
                                      body: JSON.stringify(body)})
-      .then(function (r) { notice.textContent = r.ok ? "" : cfg.offline; })
+      .then(function (r) {
+        if (r.status === 403) expire();
+        else if (r.status === 429) bubble(cfg.busy, false);  // too many from this network: said in the chat, it stays
+        else notice.textContent = r.ok ? "" : cfg.offline;
+      })
       .catch(function () { notice.textContent = cfg.offline; });
   }
   function show(messages) {
@@ -33,9 +38,13 @@
     });
   }
   function poll() {
-    fetch("/chat/api/messages?after=" + last).then(function (r) { return r.json(); }).then(function (d) {
-      show(d.messages); last = d.last || last; notice.textContent = "";
-    }).catch(function () { notice.textContent = cfg.offline; }).finally(function () { setTimeout(poll, 1500); });
+    fetch("/chat/api/messages?after=" + last).then(function (r) {
+      if (r.status === 403) { expire(); return null; }
+      return r.json();
+    }).then(function (d) {
+      if (d) { show(d.messages); last = d.last || last; notice.textContent = ""; }
+    }).catch(function () { notice.textContent = cfg.offline; })
+      .finally(function () { if (!expired) setTimeout(poll, 1500); });
   }
   document.getElementById("composer").onsubmit = function (e) {
     e.preventDefault();
@@ -58,6 +67,11 @@
     bubble("📷 " + file.name, true);
     fetch("/chat/api/photo?id=" + id() + "&lang=" + cfg.lang, {method: "POST", body: file,
                                                               headers: {"Content-Type": file.type || "application/octet-stream"}})
+      .then(function (r) {
+        if (r.status === 403) expire();
+        else if (r.status === 429) bubble(cfg.busy, false);
+        else if (r.status === 409) bubble(cfg.photo_not_now, false);  // no report asks for a photo now
+      })
       .catch(function () { notice.textContent = cfg.offline; });
     e.target.value = "";
   };
