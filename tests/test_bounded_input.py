@@ -139,3 +139,17 @@ async def test_a_photo_is_inspected_off_the_event_loop(tmp_path, config):
     # ~10 ms ticks. Pillow holds the GIL in short stretches (the JPEG encode: ~50 ms on an idle host), and a
     # loaded 2-core host adds scheduling delays; on the loop, one gap would be the whole inspection
     assert max(gaps) < took / 3, (max(gaps), took)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_photo_id_past_the_database_integer_is_refused_not_a_server_error(backend, tmp_path, config):
+    """Even a signed-in path parameter is an id somebody typed: past the `integer` column it is a 4xx, not a 503."""
+    from tests.conftest import fresh_database_url
+    from tests.test_web_pages import seed, sign_in, web
+    async with web(await fresh_database_url(backend, tmp_path), config) as (client, deps):
+        photo = await seed(deps, config)
+        assert (await sign_in(client, "op1")).status_code == 303
+        assert (await client.get(photo)).status_code == 200
+        for media_id in ("99999999999999999999", str(2**31), "0", "-1"):
+            response = await client.get(f"/dashboard/media/{media_id}")
+            assert 400 <= response.status_code < 500, (media_id, response.status_code)

@@ -9,7 +9,7 @@ import io
 from collections import Counter
 from datetime import timedelta
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -209,7 +209,7 @@ async def case_page(ticket: str, request: Request):
 
 
 @router.get("/media/{media_id}")
-async def media(media_id: int, request: Request):
+async def media(request: Request, media_id: int = Path(ge=1, le=2**31 - 1)):  # an `integer` column
     """A photo as received (the evidence), only for signed-in staff and only when it belongs to a case."""
     account, _ = await auth.require(request, page=False, touch=False)  # loaded by a page already counted
     async with request.app.state.deps.sessions() as session:
