@@ -443,10 +443,10 @@ class Web(_Model):
     window_minutes: int = Field(default=10, gt=0, le=24 * 60)
     reports_per_address: int = Field(default=10, gt=0)
     reports_overall: int = Field(default=60, gt=0)
-    chats_per_address: int = Field(default=30, gt=0)
-    chats_overall: int = Field(default=600, gt=0)
-    posts_per_minute_per_address: int = Field(default=120, gt=0)
-    posts_per_minute_overall: int = Field(default=3000, gt=0)
+    chats_per_address: int = Field(default=120, gt=0)  # bench/abuse.py: 50 phones behind one address in a minute
+    chats_overall: int = Field(default=2000, gt=0)
+    posts_per_minute_per_address: int = Field(default=600, gt=0)
+    posts_per_minute_overall: int = Field(default=6000, gt=0)
     photos_per_hour_per_chat: int = Field(default=10, gt=0)
     photos_per_hour_per_address: int = Field(default=60, gt=0)
 

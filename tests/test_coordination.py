@@ -77,3 +77,14 @@ async def test_two_redis_clients_share_one_limit(redis_url, unique):
     finally:
         await a.close()
         await b.close()
+
+
+async def test_a_burst_of_concurrent_takes_queues_for_a_connection_instead_of_failing(redis_url):
+    """300 requests at once (a sign-in spray, a web-chat surge) must not look like "Redis is down": redis-py's
+    default pool refused past 100 connections, and the sign-in limit then refused people who had tries left."""
+    coord = RedisCoordinator(redis_url)
+    try:
+        waits = await asyncio.gather(*(coord.take([Limit(f"burst:{i}", 1, 60)], when_down=99.0) for i in range(300)))
+    finally:
+        await coord.close()
+    assert waits == [0.0] * 300

@@ -10,6 +10,8 @@ import redis.asyncio as aioredis
 
 from core.coordination import Limit
 
+POOL_SIZE = 64  # connections per process; many more concurrent requests queue for one
+
 # Sliding-window logs over several keys at once, on Redis' clock so every process agrees.
 TAKE = """
 local t = redis.call('TIME')
@@ -47,7 +49,11 @@ class RedisCoordinator:
     """Locks with owner tokens, rate limits as Lua scripts, wake-ups over pub/sub with polling as the fallback."""
 
     def __init__(self, url: str, prefix: str = "siaga") -> None:
-        self.redis = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        # A burst past the pool's size waits up to 5 s for a free connection: redis-py's default pool refuses at
+        # once (MaxConnectionsError at 100), which bench/abuse.py saw turn 200 sign-in tries into false refusals.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=5, socket_timeout=5,
+                                                        socket_connect_timeout=5)
+        self.redis = aioredis.Redis.from_pool(pool)
         self.prefix = prefix
         self._take = self.redis.register_script(TAKE)
         self._release = self.redis.register_script(RELEASE)
