@@ -78,11 +78,11 @@ def cmd_worker(args) -> int:
 def cmd_account(args) -> int:
     """Dashboard accounts: add, passwd (password from a prompt, or two lines on standard input), totp, list, disable.
     Every change is written to the audit trail as `cli:<OS user>`."""
-    from sqlalchemy import delete, select
+    from sqlalchemy import select
 
     from core import accounts, audit
     from core.db import make_engine, make_sessionmaker
-    from core.models import Account, WebSession
+    from core.models import Account
 
     settings = load_settings()
     _log_to_stderr(settings)
@@ -136,7 +136,7 @@ def cmd_account(args) -> int:
                     print(f"account {account.username}: two-step sign-in off")
                 else:
                     account.active = False
-                    await session.execute(delete(WebSession).where(WebSession.account_id == account.id))
+                    await accounts.end_sessions(session, account.id)
                     audit.record(session, actor=actor, action="account_disabled", at=now, detail=account.username)
                     print(f"account {account.username}: disabled")
         except accounts.AccountError as exc:
@@ -156,10 +156,9 @@ async def _enrol_totp(sessions, account, actor: str, now) -> int:
     from datetime import datetime, timezone
 
     import qrcode
-    from sqlalchemy import delete
 
     from core import accounts, audit
-    from core.models import Account, WebSession
+    from core.models import Account
 
     secret = accounts.new_totp_secret()
     uri = accounts.totp_uri(secret, account.username)
@@ -179,7 +178,7 @@ async def _enrol_totp(sessions, account, actor: str, now) -> int:
     async with sessions() as session, session.begin():
         row = await session.get(Account, account.id)
         row.totp_secret, row.totp_last_step = secret, step
-        await session.execute(delete(WebSession).where(WebSession.account_id == row.id))
+        await accounts.end_sessions(session, row.id)
         audit.record(session, actor=actor, action="totp_enrolled", at=now, detail=row.username)
     print(f"account {account.username}: two-step sign-in on")
     return 0

@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from core.settings import Settings, SettingsError
 
 FILE_NAME = "secret_key"
@@ -13,8 +15,8 @@ MIN_LENGTH = 32
 
 def key_file(database_url: str) -> Path | None:
     """`var/secret_key` beside `var/siaga.db`; None for an in-memory database."""
-    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
-    if not path or path.startswith(":memory:"):
+    path = make_url(database_url).database
+    if not path or path.startswith((":memory:", "file:")):
         return None
     return Path(path).parent / FILE_NAME
 

@@ -115,7 +115,12 @@ async def set_password(session: AsyncSession, account: Account, password_hash: s
     """Store a new (already hashed) password and end the account's sessions, except `keep_token`'s; returns
     how many ended."""
     account.password_hash = password_hash
-    query = delete(WebSession).where(WebSession.account_id == account.id)
+    return await end_sessions(session, account.id, keep_token)
+
+
+async def end_sessions(session: AsyncSession, account_id: int, keep_token: str | None = None) -> int:
+    """Sign the account out everywhere (but `keep_token`'s session); how many sessions ended."""
+    query = delete(WebSession).where(WebSession.account_id == account_id)
     if keep_token:
         query = query.where(WebSession.token_hash != _hash_token(keep_token))
     return (await session.execute(query)).rowcount or 0

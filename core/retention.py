@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Text, cast, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import accounts, audit
+from core import accounts, audit, inbox
 from core.cases import OPEN_STATES
 from core.open_data import coarse
 from core.models import (Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task,
@@ -91,7 +91,7 @@ async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch
     for reporter_id in reporters:
         done.reporters += await _forget_reporter(session, await session.get(Reporter, reporter_id))
     done.inbox = (await session.execute(delete(InboxItem).where(  # parked and failed ones too, once looked at
-        InboxItem.status.in_(("done", "failed", "parked")), InboxItem.received_at < cutoff))).rowcount or 0
+        InboxItem.status.in_(("done", *inbox.PARKED_STATES)), InboxItem.received_at < cutoff))).rowcount or 0
     done.outbox = (await session.execute(delete(OutboxItem).where(
         OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff))).rowcount or 0
     if audit_days is not None:
