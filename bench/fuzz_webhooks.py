@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bots.runtime.metrics import EVENTS_FAILED  # noqa: E402
+from bots.pipeline.metrics import EVENTS_FAILED  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.models import InboxItem  # noqa: E402
 from tests.conftest import fresh_database_url  # noqa: E402

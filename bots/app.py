@@ -12,9 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bots.http import error_response
-from bots.runtime.deps import Deps
+from bots.pipeline.deps import Deps
 from bots.secret_key import load_secret_key
-from bots.runtime.worker import Worker
+from bots.services import wiring
+from bots.pipeline.worker import Worker
 from bots.telegram import webhook as telegram_webhook
 from bots.web import chat, dashboard, open311, public
 from bots.web.chat_channel import WebChatChannel
@@ -37,13 +38,13 @@ def build_deps(settings: Settings, config: Deployment | None = None, clock: Cloc
     """Wire one process: the same pieces for the embedded default and for production."""
     engine = make_engine(settings.database_url, settings.database_pool_size)
     if settings.redis_url:
-        from bots.runtime.redis_coordination import RedisCoordinator
+        from bots.pipeline.redis_coordination import RedisCoordinator
         coord = RedisCoordinator(settings.redis_url)
     else:
         coord = LocalCoordinator()
     deps = Deps(settings=settings, config=config or load_config(settings.siaga_config), engine=engine,
                 sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock(),
-                secret_key=load_secret_key(settings))
+                secret_key=load_secret_key(settings), handlers=wiring.handlers())
     deps.channels["web"] = WebChatChannel()  # always on: the way to try Siaga112 without a bot token
     if settings.telegram_bot_token is not None:
         from bots.telegram.client import TelegramChannel

@@ -53,7 +53,7 @@ def cmd_web(args) -> int:
 def cmd_worker(args) -> int:
     from bots.app import build_deps, stop_deps
     from bots.logging import configure
-    from bots.runtime.worker import Worker
+    from bots.pipeline.worker import Worker
 
     settings, config = _load()
     configure(settings.log_level)

@@ -8,7 +8,7 @@ database so every `web` process knows them and sign-out is final; they end after
 when no real action (the dashboard's own polling does not count) happened within the idle time.
 
 Argon2 is CPU work: `verify_password` and `hash_password` are plain functions the web layer runs off the
-event loop (`bots.runtime.cpu.run_cpu`); everything else here only touches the database.
+event loop (`bots.pipeline.cpu.run_cpu`); everything else here only touches the database.
 """
 from __future__ import annotations
 

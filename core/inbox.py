@@ -115,7 +115,7 @@ async def recent_count(session: AsyncSession, item: InboxItem, seconds: float) -
     """How many updates this conversation sent in the `seconds` up to and including this one (flood check)."""
     since = item.received_at - timedelta(seconds=seconds)
     stmt = select(func.count()).select_from(InboxItem).where(
-        InboxItem.conversation_key == item.conversation_key, InboxItem.channel != "timer",
+        InboxItem.conversation_key == item.conversation_key, InboxItem.channel != "timer",  # core.timers.CHANNEL
         InboxItem.received_at > since, InboxItem.id <= item.id)
     return (await session.execute(stmt)).scalar_one()
 

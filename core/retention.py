@@ -148,7 +148,7 @@ class Staged:
 
 
 STAGING_TIMER = "media_staging"
-HOLD_KEYS = "webhold:%"  # bots/runtime/web_hold.py: per-address counts of web reports
+HOLD_KEYS = "webhold:%"  # bots/pipeline/web_hold.py: per-address counts of web reports
 
 
 async def sweep_staging(session: AsyncSession, now: datetime, staging_minutes: int, hold_minutes: int,

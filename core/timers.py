@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import inbox
 from core.models import Timer
 
+CHANNEL = "timer"  # the inbox rows of fired timers: a pseudo-channel no adapter writes
+
 
 def _insert(session: AsyncSession, **values):
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
@@ -40,7 +42,7 @@ async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> in
             .limit(limit).with_for_update(skip_locked=True))
     timers = list((await session.execute(stmt)).scalars())
     for timer in timers:
-        await inbox.store(session, channel="timer", external_id=f"timer:{timer.id}:{timer.due_at.timestamp():.3f}", conversation_key=timer.key,
+        await inbox.store(session, channel=CHANNEL, external_id=f"timer:{timer.id}:{timer.due_at.timestamp():.3f}", conversation_key=timer.key,
                           payload={"kind": timer.kind, "key": timer.key, "payload": timer.payload},
                           now=now)
         timer.status, timer.fired_at = "fired", now

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import uvicorn
 
 from bots.app import build_deps, create_app, finish, stop_deps
-from bots.runtime.deps import Deps
-from bots.runtime.worker import Worker
+from bots.pipeline.deps import Deps
+from bots.pipeline.worker import Worker
 from core.settings import load_settings
 
 SECRET = "test-secret_123"

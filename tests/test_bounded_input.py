@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, ImageDraw
 
-from bots.runtime.desk import Desk
-from bots.runtime.media import attach_media
+from bots.services.desk import Desk
+from bots.pipeline.media import attach_media
 from core import button_data, casework
 from core.clock import FakeClock
 from core.db import make_engine, make_sessionmaker, utcnow

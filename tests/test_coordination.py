@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from bots.runtime.redis_coordination import RedisCoordinator
+from bots.pipeline.redis_coordination import RedisCoordinator
 from core.coordination import Limit, LocalCoordinator
 
 

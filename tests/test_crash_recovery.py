@@ -96,7 +96,7 @@ async def test_a_database_outage_while_the_worker_is_idle_does_not_stop_it():
     error escaped the loop and the whole worker process exited."""
     from types import SimpleNamespace
 
-    from bots.runtime.worker import Worker
+    from bots.pipeline.worker import Worker
     from core.coordination import LocalCoordinator
 
     calls = {"idle": 0, "work": 0}

@@ -178,7 +178,7 @@ async def test_a_group_hands_out_one_message_at_a_time_the_most_urgent_first(ses
 async def test_a_slow_send_keeps_its_lease_while_in_flight(sessions):
     from types import SimpleNamespace
 
-    from bots.runtime.sender import Sender
+    from bots.pipeline.sender import Sender
     from core.clock import SystemClock
     from core.coordination import LocalCoordinator
 

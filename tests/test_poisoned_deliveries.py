@@ -10,10 +10,12 @@ import json
 
 import httpx
 import pytest
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from bots.app import create_app
-from bots.runtime.processor import Processor
+from bots.pipeline.processor import Processor
 from core import inbox
 from core.clock import FakeClock
 from core.models import InboxItem, OutboxItem
@@ -190,12 +192,10 @@ async def test_a_rating_within_range_still_reaches_the_flow(web):
 # ---- an event that keeps failing, or kills the process, is parked -------------------------------------------------
 
 async def test_an_event_that_keeps_failing_is_parked_and_logs_no_citizen_text(web, monkeypatch, session_log):
-    from bots.runtime import conversations
-
     async def boom(deps, item_id, event):
         raise ValueError(f"invalid input for query argument $1: '{event.text}' (value too long)")
 
-    monkeypatch.setattr(conversations, "handle", boom)
+    monkeypatch.setattr(web.deps, "handlers", replace(web.deps.handlers, apply=boom))
     secret = "rumah Budi di Jalan Mawar terbakar"
     seen = len(session_log.lines())
     assert (await post_telegram(web, json.dumps(tg_message(40, text=secret)).encode())).status_code == 200
@@ -219,15 +219,14 @@ class Killed(BaseException):
 
 
 async def test_an_event_that_kills_the_process_is_parked_after_its_tries(web, monkeypatch):
-    from bots.runtime import conversations
-    real = conversations.handle
+    real = web.deps.handlers.apply
 
     async def kill_on_the_first(deps, item_id, event):
         if event is not None and event.text == "poison":
             raise Killed
         return await real(deps, item_id, event)
 
-    monkeypatch.setattr(conversations, "handle", kill_on_the_first)
+    monkeypatch.setattr(web.deps, "handlers", replace(web.deps.handlers, apply=kill_on_the_first))
     await post_telegram(web, json.dumps(tg_message(50, text="poison")).encode())
     await post_telegram(web, json.dumps(tg_message(51, text="tolong")).encode())
     for _ in range(inbox.MAX_ATTEMPTS):  # each restart tries it once more, and dies again

@@ -4,7 +4,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from bots.web import desk_events
+from bots.services import dashboard_actions
 from core.models import Case, Reporter
 from tests.conftest import fresh_database_url
 from tests.harness import eventually
@@ -70,7 +70,7 @@ async def test_a_citizen_reports_a_fire_through_the_web_chat(tmp_path, config):
         await me.send(kind="text", text="/status")
         await me.wait_for(case.ticket + " ")
 
-        await desk_events.submit(deps, "op1", "Operator Satu", f"op:close:{case.id}")  # closed from the dashboard
+        await dashboard_actions.submit(deps, "op1", "Operator Satu", f"op:close:{case.id}")  # closed from the dashboard
         await me.wait_for("ditutup", choice=f"rate:{case.id}:5")
         await me.send(kind="choice", choice=f"rate:{case.id}:5")
         await me.wait_for("Terima kasih atas penilaian")

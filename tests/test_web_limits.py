@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bots.web import desk_events
+from bots.services import dashboard_actions
 from core.clock import FakeClock
 from core.i18n import t
 from core import retention
@@ -100,7 +100,7 @@ async def test_fifteen_web_reports_from_one_address_page_ten_cards_and_one_summa
 
         # An operator checks one held report on the dashboard and verifies it: its card appears in the group then.
         one = min(held)
-        await desk_events.submit(gw.deps, "op1", "Operator Satu", f"op:verify:{one}")
+        await dashboard_actions.submit(gw.deps, "op1", "Operator Satu", f"op:verify:{one}")
 
         async def verified():
             async with gw.deps.sessions() as s:

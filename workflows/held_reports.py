@@ -1,4 +1,4 @@
-"""The one card that stands in the operators' group for web reports held past the limits (bots/runtime/web_hold.py).
+"""The one card that stands in the operators' group for web reports held past the limits (bots/pipeline/web_hold.py).
 
 Each held report is an ordinary submitted case on the dashboard; the group gets this card, edited in place as more
 arrive, instead of a card, leaders' notices and a clock each.

@@ -6,7 +6,7 @@ import asyncio
 import structlog
 from telegram.error import NetworkError, TimedOut
 
-from bots.runtime.deps import Deps
+from bots.pipeline.deps import Deps
 from bots.telegram.webhook import store_update
 
 log = structlog.get_logger()

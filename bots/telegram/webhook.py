@@ -8,9 +8,9 @@ import structlog
 from fastapi import APIRouter, Request
 
 from bots.http import BodyTooLarge, MalformedJson, error_response, load_delivery, read_limited
-from bots.runtime import intake
-from bots.runtime.deps import Deps
-from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
+from bots.pipeline import intake
+from bots.pipeline.deps import Deps
+from bots.pipeline.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.telegram.parse import CHANNEL, conversation_key
 from core import inbox
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from bots.runtime.cpu import run_cpu
+from bots.pipeline.cpu import run_cpu
 from core import accounts, audit
 from core.coordination import Limit
 from core.models import Account, WebSession

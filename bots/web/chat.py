@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from bots.http import BodyTooLarge, MalformedJson, error_response, load_json, read_limited
-from bots.runtime.cpu import run_cpu
-from bots.runtime.media import store_photo
+from bots.pipeline.cpu import run_cpu
+from bots.pipeline.media import store_photo
 from bots.web import chat_limits
 from bots.web.pages import language, render
 from core import inbox, signing

@@ -2,7 +2,7 @@
 
 The address is `request.client.host`: uvicorn takes it from `X-Forwarded-For` only when the proxy is listed in
 `FORWARDED_ALLOW_IPS`. It is never stored: a keyed hash of it (`origin`) is counted and carried with each post,
-so the worker can hold a flood of reports from one address (bots/runtime/web_hold.py). IPv6 addresses count
+so the worker can hold a flood of reports from one address (bots/pipeline/web_hold.py). IPv6 addresses count
 per /64, the block one subscriber gets.
 """
 from __future__ import annotations

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bots.runtime.cpu import run_cpu
-from bots.web import auth, desk_events
+from bots.pipeline.cpu import run_cpu
+from bots.services import dashboard_actions
+from bots.web import auth
 from bots.web.pages import language, render
 from core import accounts, casework, figures, inbox, open_data, passwords, sla
 from core.i18n import t
@@ -158,7 +159,7 @@ async def act(ticket: str, request: Request, action: str = Form(""), csrf: str =
     if case_id is None:
         return render(request, "message.html", status=404, message=t(lang, "web.not_found"))
     name, _, arg = action.partition(":")
-    await desk_events.submit(deps, account.username, account.name, f"op:{name}:{case_id}" + (f":{arg}" if arg else ""))
+    await dashboard_actions.submit(deps, account.username, account.name, f"op:{name}:{case_id}" + (f":{arg}" if arg else ""))
     await auth.record(request, account.username, "case_action", case_id=case_id, ticket=ticket, detail=action)
     return RedirectResponse(f"/dashboard/cases/{ticket}", status_code=303)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bots.runtime.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
+from bots.pipeline.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
 from core import inbox, outbox
 
 router = APIRouter()

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
 from bots.http import BodyTooLarge, MalformedJson, error_response, load_delivery, read_limited
-from bots.runtime import intake
-from bots.runtime.deps import Deps
-from bots.runtime.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
+from bots.pipeline import intake
+from bots.pipeline.deps import Deps
+from bots.pipeline.metrics import UPDATES_DUPLICATE, UPDATES_RECEIVED, WEBHOOK_SECONDS
 from bots.whatsapp.parse import CHANNEL, split
 from core import inbox, outbox
 

@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.runtime.desk import case_view
+from bots.services.desk import case_view
 from core import casework, figures, outbox, retention, roster, sla, timers
 from core.clock import next_local_time
 from core.casework import TaskState
@@ -30,6 +30,13 @@ MAX_TICKS = 120
 
 def is_clock_event(event: Inbound) -> bool:
     return event.timer.startswith("sla.") or event.timer in ("digest", "retention", retention.STAGING_TIMER)
+
+
+async def plan_calendar(session: AsyncSession, config: Deployment, now: datetime) -> None:
+    """The next daily digest, retention pass and staging sweep: planned once, whichever process gets there first."""
+    await arm_digest(session, config, now)
+    await arm_retention(session, config, now)
+    await arm_staging(session, config, now)
 
 
 async def arm_digest(session: AsyncSession, config: Deployment, now: datetime) -> None:

@@ -5,11 +5,9 @@ import asyncio
 
 import structlog
 
-from bots.runtime import conversations
-from bots.runtime.deps import Deps
-from bots.runtime.media import attach_media
-from bots.web import desk_events
-from bots.runtime.metrics import EVENTS_FAILED, EVENTS_PROCESSED
+from bots.pipeline.deps import Deps
+from bots.pipeline.media import attach_media
+from bots.pipeline.metrics import EVENTS_FAILED, EVENTS_PROCESSED
 from core import inbox
 from core.failure import describe, scrubbed
 from core.messages import Kind
@@ -64,17 +62,16 @@ class Processor:
         if attempt != inbox.GO:
             return True  # parked, or done by another worker: on to the conversation's next event
         try:
-            if item.channel == "timer":
-                event = conversations.timer_event(item.payload)
-            elif item.channel == desk_events.CHANNEL:
-                event = desk_events.parse(item.payload)
+            handlers = self.deps.handlers
+            if (parse := handlers.parsers.get(item.channel)) is not None:  # a timer, a dashboard action
+                event = parse(item.payload)
             else:
                 channel = self.deps.channels[item.channel]
                 event = channel.parse(item.payload)
                 if event is not None and event.media is not None and event.kind in (Kind.PHOTO, Kind.DOCUMENT) \
                         and event.media.media_id is None and event.media.problem is None:  # web chat: checked at upload
                     event = await attach_media(self.deps, channel, event)
-            await conversations.handle(self.deps, item.id, event)
+            await handlers.apply(self.deps, item.id, event)
             EVENTS_PROCESSED.labels(item.channel).inc()
             return True
         except Exception as exc:  # noqa: BLE001 - any failure must leave the event for a retry

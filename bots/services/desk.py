@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.runtime.staff import StaffCommands
+from bots.services.staff import StaffCommands
 from core import button_data, casework, same_incident, sla
 from core.casework import NotAllowed, TaskState
 from core.cases import CaseState

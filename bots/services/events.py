@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from bots.runtime.deps import Deps
-from bots.runtime import clock_events, submission, web_hold
-from bots.runtime.desk import Desk, finishing_task, is_crew_member, is_desk_event
+from bots.pipeline.deps import Deps
+from bots.services import sla_clock, submission, web_hold
+from bots.services.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
@@ -52,8 +52,8 @@ async def _handle_once(deps: Deps, item_id: int, event: Inbound | None, ticket: 
 
 
 async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ticket: str) -> StepResult:
-    if event.kind == Kind.TIMER and clock_events.is_clock_event(event):
-        return StepResult({}, await clock_events.handle(session, deps.config, event, now))
+    if event.kind == Kind.TIMER and sla_clock.is_clock_event(event):
+        return StepResult({}, await sla_clock.handle(session, deps.config, event, now))
     if not event.is_private:
         return StepResult({}, await Desk(session, deps.config, event, now).handle())
     conv = await repository.conversation_for_update(session, item.conversation_key)

@@ -1,10 +1,12 @@
 """Everything a running process shares: database, coordination, channels, config and clock."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.config import Deployment
@@ -27,6 +29,16 @@ class Channel(Protocol):
         """Whether the chat is a group (paced as one, the most urgent first): only the adapter knows its ids."""
 
 
+@dataclass(frozen=True)
+class Handlers:
+    """What the pipeline runs, handed in by the composition root (bots/services/wiring.py): the machinery
+    never imports the services it drives."""
+
+    apply: Callable[[Deps, int, Inbound | None], Awaitable[bool]]  # one inbox event; False if already done
+    parsers: Mapping[str, Callable[[dict], Inbound]]  # pseudo-channels no adapter writes: timers, dashboard actions
+    plan_calendar: Callable[[AsyncSession, Deployment, datetime], Awaitable[None]]  # the daily and periodic timers
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -37,6 +49,7 @@ class Deps:
     clock: Clock
     channels: dict[str, Channel] = field(default_factory=dict)
     secret_key: bytes = b""  # signs web-chat identities and other server-issued tokens (core/signing.py)
+    handlers: Handlers | None = None  # set by the composition root; a process that only serves pages has none
 
     def is_group(self, to: Address) -> bool:
         """The channel adapter's answer; a channel that is off (or never had groups) has none."""

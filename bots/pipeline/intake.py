@@ -14,8 +14,8 @@ from typing import Awaitable, Callable
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 
-from bots.runtime.deps import Deps
-from bots.runtime.metrics import DELIVERIES_PARKED
+from bots.pipeline.deps import Deps
+from bots.pipeline.metrics import DELIVERIES_PARKED
 from core import inbox
 from core.failure import describe
 

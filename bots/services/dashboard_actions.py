@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from bots.runtime import conversations
+from bots.services import events
 from core import inbox
 from core.messages import Address, Inbound, Kind
 
@@ -28,5 +28,5 @@ async def submit(deps, username: str, name: str, choice: str) -> None:
         await inbox.store(session, channel=CHANNEL, external_id=external_id, conversation_key=f"{CHANNEL}:{username}",
                           payload=payload, now=deps.clock.now())
         item_id = await inbox.id_of(session, CHANNEL, external_id)
-    await conversations.handle(deps, item_id, parse(payload))
+    await events.handle(deps, item_id, parse(payload))
     await deps.coord.wake("outbox")

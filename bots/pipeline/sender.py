@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import structlog
 
-from bots.runtime.deps import Deps
-from bots.runtime.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
+from bots.pipeline.deps import Deps
+from bots.pipeline.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
 from core import outbox
 from core.failure import scrubbed
 from core.models import Case, CaseEvent, Conversation, Media, OutboxItem

@@ -6,10 +6,9 @@ import time
 
 import structlog
 
-from bots.runtime import clock_events
-from bots.runtime.deps import Deps
-from bots.runtime.processor import Processor
-from bots.runtime.sender import Sender
+from bots.pipeline.deps import Deps
+from bots.pipeline.processor import Processor
+from bots.pipeline.sender import Sender
 from core import timers
 from core.failure import scrubbed
 
@@ -48,9 +47,7 @@ class Worker:
     async def plan_calendar(self) -> None:
         """Make sure the next daily digest and retention pass are planned (once, whichever process gets there first)."""
         async with self.deps.sessions() as session, session.begin():
-            await clock_events.arm_digest(session, self.deps.config, self.deps.clock.now())
-            await clock_events.arm_retention(session, self.deps.config, self.deps.clock.now())
-            await clock_events.arm_staging(session, self.deps.config, self.deps.clock.now())
+            await self.deps.handlers.plan_calendar(session, self.deps.config, self.deps.clock.now())
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.gather(self._loop(stop, "inbox", self.process),

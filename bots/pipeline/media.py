@@ -7,8 +7,8 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bots.runtime.cpu import run_cpu
-from bots.runtime.deps import Deps
+from bots.pipeline.cpu import run_cpu
+from bots.pipeline.deps import Deps
 from core.messages import Inbound, MediaRef
 from core.models import Media
 from core.photos import Photo, inspect_photo

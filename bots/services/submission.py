@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.runtime.desk import case_view
+from bots.services.desk import case_view
 from core import roster, sla
 from core.config import Deployment
 from core.messages import Outbound
