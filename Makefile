@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate worker check clean
+.PHONY: run test lint install migrate worker check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,17 @@ worker: install
 check: install
 	$(BIN)/siaga config check
 
-## make test: the whole suite, on SQLite and on the local PostgreSQL and Redis, in TEST_WORKERS processes (4: the suite mostly waits on real rate limits, not the CPU)
+## make lint: the import contracts (lint-imports: core imports neither bots nor workflows, workflows do not import
+## bots, ...; see pyproject.toml), ruff (style and likely bugs), mypy (strict on core/ and workflows/); fastest first.
+lint: install
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## make test: lint first, then the whole suite, on SQLite and on the local PostgreSQL and Redis, in TEST_WORKERS processes (4: the suite mostly waits on real rate limits, not the CPU)
 ## (pytest-xdist; each worker has its own database, Redis database and session log). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
-test: install
+test: lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:

@@ -32,16 +32,16 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from bench import outbound_limits  # noqa: E402
+from bench.load import register_people  # noqa: E402
+from bots.logging import configure  # noqa: E402
+from bots.web.auth import LOGIN_COOKIE  # noqa: E402
 from core import accounts, retention  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import Base, make_engine  # noqa: E402
 from core.models import AuditEntry, Case, InboxItem, Media, OutboxItem, Timer  # noqa: E402
-from bench import outbound_limits  # noqa: E402
-from bench.load import register_people  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import gateway  # noqa: E402
-from bots.logging import configure  # noqa: E402
-from bots.web.auth import LOGIN_COOKIE  # noqa: E402
 from tests.images import noisy_jpeg  # noqa: E402
 
 PG_DB = "siaga_abuse"
@@ -65,7 +65,7 @@ async def fresh_database(backend: str, workdir: Path) -> str:
 
 async def database_bytes(deps, workdir: Path) -> int:
     if deps.engine.dialect.name == "sqlite":
-        return sum(p.stat().st_size for p in workdir.glob("siaga.db*"))
+        return sum(p.stat().st_size for p in workdir.glob("siaga.db*"))  # noqa: ASYNC240 - a benchmark's tally
     async with deps.engine.connect() as conn:
         return (await conn.execute(text("SELECT pg_database_size(current_database())"))).scalar_one()
 

@@ -19,7 +19,7 @@ TICKET = re.compile(r"\b[A-Z]{3}-\d{2}-\d{2}-\d{2}\b")
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else float("nan")
 
 
 def text_of(message: dict) -> str:
@@ -78,7 +78,7 @@ async def operator(fake, ops: int, marks: Marks, stop: asyncio.Event) -> None:
     pressed: set[str] = set()
     while not stop.is_set():
         for message in fake.sent(ops):
-            data = next((b for b in buttons(message) if b.startswith("op:verify")), None)
+            data = next((b for b in buttons(message) if b.startswith("case:verify")), None)
             found = TICKET.search(text_of(message))
             ticket = found and found.group(0)
             if data and ticket and ticket not in pressed:

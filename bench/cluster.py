@@ -54,10 +54,13 @@ class Cluster:
 
     def env(self, proc: Proc) -> dict[str, str]:
         """CONTRACT.md's environment: every instance shares the public URL (the balancer's)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_", "REDIS_"))}
-        env.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url, SIAGA_CONFIG=str(ROOT / "config" / "sumenep.yaml"),
+        ours = ("TELEGRAM_", "WHATSAPP_", "DATABASE_", "REDIS_")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+        env.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url,
+                   SIAGA_CONFIG=str(ROOT / "config" / "sumenep.yaml"),
                    PUBLIC_BASE_URL=self.public, TELEGRAM_BOT_TOKEN=self.fake.token,
-                   TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET, SIAGA_SECRET_KEY=SECRET_KEY, TELEGRAM_MODE="webhook",
+                   TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET,
+                   SIAGA_SECRET_KEY=SECRET_KEY, TELEGRAM_MODE="webhook",
                    LOG_LEVEL=self.log_level, PORT=str(proc.port or 8000))
         if self.wa is not None:
             env.update(WHATSAPP_ACCESS_TOKEN=self.wa.token, WHATSAPP_PHONE_NUMBER_ID=self.wa.phone_number_id,
@@ -67,10 +70,10 @@ class Cluster:
         return env
 
     def spawn(self, proc: Proc) -> None:
-        args = [str(SIAGA), proc.kind] + (["--host", "127.0.0.1", "--port", str(proc.port)] if proc.kind == "web" else [])
-        log = open(self.run_dir / f"{proc.name}.log", "ab")
-        proc.popen = subprocess.Popen(args, env=self.env(proc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        log.close()
+        address = ["--host", "127.0.0.1", "--port", str(proc.port)] if proc.kind == "web" else []
+        args = [str(SIAGA), proc.kind, *address]
+        with open(self.run_dir / f"{proc.name}.log", "ab") as log:
+            proc.popen = subprocess.Popen(args, env=self.env(proc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         proc.starts.append(time.monotonic())
 
     async def ready(self, proc: Proc, timeout: float = 60) -> None:
@@ -137,4 +140,5 @@ class Cluster:
         await self.stop()
 
     def log_lines(self) -> list[str]:
-        return [line for path in sorted(self.run_dir.glob("*.log")) for line in path.read_text(errors="replace").splitlines()]
+        return [line for path in sorted(self.run_dir.glob("*.log"))
+                for line in path.read_text(errors="replace").splitlines()]

@@ -39,7 +39,7 @@ from tests.harness import SECRET  # noqa: E402
 from tests.session_log import find_leaks  # noqa: E402
 
 DATABASE, REDIS = "siaga_faults", "redis://127.0.0.1:6379/11"
-PG_VERSION = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
+PG_VERSION = subprocess.run(["ls", "/etc/postgresql"], capture_output=True, text=True, check=True).stdout.split()[0]
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
 
@@ -116,7 +116,8 @@ async def lost_updates(url: str, acked: set[str]) -> tuple[int, Counter]:
     """Acknowledged updates missing from the inbox, and the inbox by status."""
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        stored = {r["external_id"] for r in await conn.fetch("SELECT external_id FROM inbox WHERE channel = 'telegram'")}
+        rows = await conn.fetch("SELECT external_id FROM inbox WHERE channel = 'telegram'")
+        stored = {r["external_id"] for r in rows}
         status = Counter(dict(await conn.fetch("SELECT status, count(*) FROM inbox GROUP BY status")))
         return len(acked - stored), status
     finally:
@@ -197,7 +198,7 @@ async def run(citizens: int, arrivals: float, count: int, seed: int, kinds: list
     ends = [at for _, at in faults.log[1:]] + [float("inf")]
     before = sum(1 for t in refused if t < faults.log[0][1]) if faults.log else len(refused)
     print(f"  before the first fault: {before} sends answered 429")
-    for (name, at), end in zip(faults.log, ends):
+    for (name, at), end in zip(faults.log, ends, strict=True):
         after = sum(1 for t in refused if at <= t < end)
         print(f"  {at - began:6.1f} s  {name:28s} recovered in {recovery(at, acks, sends):5.1f} s; "
               f"429s until the next fault: {after}")

@@ -77,7 +77,8 @@ async def run(count: int, seed: int, backend: str = "sqlite", database_url: str 
     failures: list = []
     async with FakeTelegram() as fake, FakeWhatsApp() as wa:
         url = database_url or await fresh_database_url(backend, Path(tempfile.mkdtemp()))
-        async with gateway(fake, url, config=config, wa=wa, run_worker=True) as gw, httpx.AsyncClient(base_url=gw.url) as client:
+        async with (gateway(fake, url, config=config, wa=wa, run_worker=True) as gw,
+                    httpx.AsyncClient(base_url=gw.url) as client):
             await client.get("/chat")
             began = time.perf_counter()
             for n in range(count):
@@ -106,7 +107,8 @@ async def run(count: int, seed: int, backend: str = "sqlite", database_url: str 
                            b"[" * 5000 + b"]" * 5000 if pick < 0.85 else b"{" + b" " * 1_200_000 + b"}")
                     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
                     path = rng.choice(["/webhooks/telegram", "/webhooks/whatsapp", "/chat/api/send"])
-                headers["Content-Type"] = rng.choice(["application/json", "text/plain", "application/x-www-form-urlencoded"])
+                headers["Content-Type"] = rng.choice(
+                    ["application/json", "text/plain", "application/x-www-form-urlencoded"])
                 response = await client.post(path, content=raw, headers=headers)
                 statuses[response.status_code] += 1
                 if response.status_code >= 500:
@@ -121,7 +123,8 @@ async def run(count: int, seed: int, backend: str = "sqlite", database_url: str 
                     break
                 await asyncio.sleep(1)
             async with gw.deps.sessions() as s:
-                by_status = dict((await s.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))).all())
+                by_status = dict((await s.execute(
+                    select(InboxItem.status, func.count()).group_by(InboxItem.status))).all())
                 # every processed event has one attempt (counted before it is made); more means it failed
                 retried = await s.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.attempts > 1))
                 parked_on_arrival = await s.scalar(select(func.count()).select_from(InboxItem).where(

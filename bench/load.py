@@ -26,15 +26,24 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from bench.citizens import (FIRST_CITIZEN, Marks, citizen, crews_watch, dashboard_watch, duplicates,  # noqa: E402
-                            operator, pct, wa_citizen)
+from bench.citizens import (  # noqa: E402
+    FIRST_CITIZEN,
+    Marks,
+    citizen,
+    crews_watch,
+    dashboard_watch,
+    duplicates,
+    operator,
+    pct,
+    wa_citizen,
+)
 from bench.cluster import Cluster  # noqa: E402
 from bench.outbound_limits import REDIS, fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.fakes.whatsapp_api import FakeWhatsApp  # noqa: E402
-from tests.images import phone_jpeg  # noqa: E402
 from tests.harness import SECRET  # noqa: E402
+from tests.images import phone_jpeg  # noqa: E402
 from tests.session_log import find_leaks  # noqa: E402
 
 RUNS = ROOT / "bench" / "runs"
@@ -141,7 +150,8 @@ async def store_checks(url: str) -> dict:
         return {
             "inbox": dict(await conn.fetch("SELECT status, count(*) FROM inbox GROUP BY status")),
             "inbox rows per update > 1": await conn.fetchval(
-                "SELECT count(*) FROM (SELECT external_id FROM inbox GROUP BY channel, external_id HAVING count(*) > 1) x"),
+                "SELECT count(*) FROM (SELECT external_id FROM inbox"
+                " GROUP BY channel, external_id HAVING count(*) > 1) x"),
             "cases": await conn.fetchval("SELECT count(*) FROM cases"),
             "reporters with more than one case": await conn.fetchval(
                 "SELECT count(*) FROM (SELECT reporter_id FROM cases GROUP BY reporter_id HAVING count(*) > 1) x"),

@@ -120,7 +120,8 @@ async def run(group_n: int, private_n: int, workers: int, faults: int) -> None:
         print(f"private chats: {len(private_times)} arrived in {max(private_times):.0f} s; achieved "
               f"{len(private_times) / span:.1f}/s (limit 30/s overall, sampled every 0.5 s)")
     print(f"limit violations seen by the fake: {len(fake.limit_violations)}")
-    for line in Counter(v.split(":")[0] + ": " + v.split(";")[0].split(": ", 1)[-1] for v in fake.limit_violations).most_common(5):
+    kinds = Counter(v.split(":")[0] + ": " + v.split(";")[0].split(": ", 1)[-1] for v in fake.limit_violations)
+    for line in kinds.most_common(5):
         print("   ", line)
     print(f"lost: group {group_n - len(group_texts)}, private {private_n - len(private_texts)}; duplicates: group "
           f"{sum(group_texts.values()) - len(group_texts)}, private {sum(private_texts.values()) - len(private_texts)}")

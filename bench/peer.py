@@ -48,11 +48,18 @@ from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup,  # noqa: E402
-                      Update)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, Update  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
-from telegram.ext import (Application, BaseRateLimiter, CallbackQueryHandler, CommandHandler,  # noqa: E402
-                          ContextTypes, ConversationHandler, MessageHandler, filters)
+from telegram.ext import (  # noqa: E402
+    Application,
+    BaseRateLimiter,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning  # noqa: E402
 
 from bench.citizens import pct  # noqa: E402
@@ -64,8 +71,8 @@ from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import free_port, gateway, serve_app  # noqa: E402
 
 try:  # PTB's own limiter needs the optional aiolimiter package
-    from telegram.ext import AIORateLimiter
     import aiolimiter  # noqa: F401
+    from telegram.ext import AIORateLimiter
 except ImportError:
     AIORateLimiter = None
 
@@ -111,7 +118,7 @@ class Watch:
                                      f"(last: {[m.get('text', '')[:40] for m in self.messages(chat)][-2:]})")
             try:
                 await asyncio.wait_for(event.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
@@ -434,7 +441,8 @@ async def run_peer(config: Deployment, citizens: int, seed: int, think: float, c
         time_acks(fake, figures)
         watch = Watch(fake)
         register_people(fake, config, citizens, FIRST)
-        limiter = AIORateLimiter(max_retries=5) if AIORateLimiter is not None else StandInLimiter(max_retries=5, rate=rate)
+        limiter = (AIORateLimiter(max_retries=5) if AIORateLimiter is not None
+                   else StandInLimiter(max_retries=5, rate=rate))
         bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
         builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot").updater(None)
                    .rate_limiter(limiter))
@@ -454,8 +462,9 @@ async def run_peer(config: Deployment, citizens: int, seed: int, think: float, c
     figures.notes.append(f"python-telegram-bot {telegram.__version__}: Application + ConversationHandler in memory, "
                          f"concurrent_updates={application.concurrent_updates}, Starlette webhook on uvicorn")
     if isinstance(limiter, StandInLimiter):
-        figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults ({limiter.rate:g} calls/s, "
-                             f"429s waited out: {limiter.waited}); no message to the operators' group")
+        figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults "
+                             f"({limiter.rate:g} calls/s, 429s waited out: {limiter.waited}); "
+                             "no message to the operators' group")
     else:
         figures.notes.append("AIORateLimiter(max_retries=5); report posted to the operators' group in the background")
     figures.notes.append(f"handler errors: {bot.errors}")
@@ -503,7 +512,8 @@ def main() -> None:
     parser.add_argument("--peer-concurrency", type=int, default=None,
                         help="the peer's concurrent_updates (default: PTB's default)")
     parser.add_argument("--peer-rate", type=float, default=30.0,
-                        help="the stand-in limiter's calls a second (30: AIORateLimiter's default; 25: Siaga112's budget)")
+                        help="the stand-in limiter's calls a second "
+                             "(30: AIORateLimiter's default; 25: Siaga112's budget)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no per-case lines

@@ -16,19 +16,19 @@ import random
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import casework, figures, sla  # noqa: E402
-from core.cases import CaseState  # noqa: E402
-from core.config import load_config  # noqa: E402
-from core.db import Base, make_engine, make_sessionmaker  # noqa: E402
-from core.models import Reporter  # noqa: E402
-from core.repository import create_case  # noqa: E402
-from workflows import figures_text  # noqa: E402
+from core import casework, figures, sla
+from core.cases import CaseState
+from core.config import load_config
+from core.db import Base, make_engine, make_sessionmaker
+from core.models import Reporter
+from core.repository import create_case
+from workflows import figures_text
 
 ROOT = Path(__file__).resolve().parent.parent
 # minutes: median of a log-normal spread for each step (a busy but functioning command centre)

@@ -13,14 +13,13 @@ from sqlalchemy import text
 
 from bots.http import error_response
 from bots.pipeline.deps import Deps
+from bots.pipeline.worker import Worker
 from bots.secret_key import load_secret_key
 from bots.services import wiring
-from bots.pipeline.worker import Worker
 from bots.telegram import webhook as telegram_webhook
-from bots.web import chat, dashboard, open311, public
-from bots.web.chat_channel import WebChatChannel
+from bots.web import chat, dashboard, docs, exports, metrics_endpoint, open311, public, signin_pages
 from bots.web.auth import SignedOut, to_login
-from bots.web import docs, metrics_endpoint
+from bots.web.chat_channel import WebChatChannel
 from bots.web.metrics_endpoint import DatabaseGauges
 from bots.web.pages import STATIC
 from bots.web.security_headers import SecurityHeaders, harden, security_headers
@@ -60,13 +59,17 @@ def build_deps(settings: Settings, config: Deployment | None = None, clock: Cloc
 
 
 async def start_channels(deps: Deps) -> None:
+    """Start every channel through the port; then Telegram's own step, which is no part of it: the webhook
+    (in webhook mode) and the command menu."""
     for channel in deps.channels.values():
         await channel.start()
     telegram = deps.channels.get("telegram")
     if telegram is not None:
-        secret = deps.settings.telegram_webhook_secret
-        await telegram.register(deps.settings.public_base_url if deps.settings.telegram_effective_mode == "webhook"
-                                else None, secret.get_secret_value() if secret else None)
+        from bots.telegram.client import TelegramChannel
+        if isinstance(telegram, TelegramChannel):
+            secret = deps.settings.telegram_webhook_secret
+            webhook = deps.settings.public_base_url if deps.settings.telegram_effective_mode == "webhook" else None
+            await telegram.register(webhook, secret.get_secret_value() if secret else None)
 
 
 async def finish(stop: asyncio.Event, tasks: list[asyncio.Task], grace: float = 5.0) -> None:
@@ -107,7 +110,7 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
         await finish(stop, tasks)
         await stop_deps(deps)
 
-    app = FastAPI(title="Siaga112", version="0.5.0", lifespan=lifespan,
+    app = FastAPI(title="Siaga112", version="0.8.0", lifespan=lifespan,
                   description="Chat-based emergency reporting gateway for Call Center 112.",
                   docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps
@@ -118,7 +121,9 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     app.include_router(whatsapp_webhook.router)
     app.include_router(open311.router)
     app.include_router(public.router)
+    app.include_router(signin_pages.router)
     app.include_router(dashboard.router)
+    app.include_router(exports.router)
     app.include_router(chat.router)
     app.include_router(docs.router)
     app.include_router(metrics_endpoint.router)

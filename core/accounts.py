@@ -25,6 +25,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import passwords
+from core.db import dialect_insert, rows_affected
 from core.models import Account, SigninThrottle, WebSession
 
 ROLES = ("operator", "leader")
@@ -123,7 +124,7 @@ async def end_sessions(session: AsyncSession, account_id: int, keep_token: str |
     query = delete(WebSession).where(WebSession.account_id == account_id)
     if keep_token:
         query = query.where(WebSession.token_hash != _hash_token(keep_token))
-    return (await session.execute(query)).rowcount or 0
+    return rows_affected(await session.execute(query))
 
 
 # ---- throttling: per (username, address) pair, growing delays, never a lock ----
@@ -138,12 +139,8 @@ def delay_after(failures: int) -> timedelta:
 async def begin(session: AsyncSession, key: str, username: str, now: datetime) -> SignIn | Attempt:
     """Let a try through the pair's throttle or say how long to wait. A try let through is counted as a
     failure at once (several tries in parallel are all counted); `succeed` forgives it."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    await session.execute(insert(SigninThrottle).values(key=key, failures=0, next_allowed_at=now, updated_at=now)
+    await session.execute(dialect_insert(session, SigninThrottle)
+                          .values(key=key, failures=0, next_allowed_at=now, updated_at=now)
                           .on_conflict_do_nothing(index_elements=["key"]))
     row = (await session.execute(select(SigninThrottle).where(SigninThrottle.key == key).with_for_update())
            ).scalar_one()
@@ -168,10 +165,10 @@ async def finish(session: AsyncSession, attempt: Attempt, password_ok: bool, cod
     if attempt.totp_secret:
         step = totp_step(attempt.totp_secret, code, now)
         # The step is stored only if it is newer than the last one used: a code works once, in any process.
-        if step is None or not (await session.execute(
+        if step is None or not rows_affected(await session.execute(
                 update(Account).where(Account.id == attempt.account_id,
                                       or_(Account.totp_last_step.is_(None), Account.totp_last_step < step))
-                .values(totp_last_step=step))).rowcount:
+                .values(totp_last_step=step))):
             return SignIn(problem="bad")
     account = await session.get(Account, attempt.account_id)
     if account is None or not account.active:
@@ -183,8 +180,8 @@ async def finish(session: AsyncSession, attempt: Attempt, password_ok: bool, cod
 
 async def prune_throttle(session: AsyncSession, now: datetime) -> int:
     """Forget pairs with no try for a day (run by the nightly pass)."""
-    return (await session.execute(delete(SigninThrottle).where(SigninThrottle.updated_at < now - FORGET_AFTER))
-            ).rowcount or 0
+    return rows_affected(await session.execute(
+        delete(SigninThrottle).where(SigninThrottle.updated_at < now - FORGET_AFTER)))
 
 
 # ---- TOTP (RFC 6238, 30-second steps, 6 digits) ----

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import rows_affected
 from core.models import AuditEntry
 
 log = structlog.get_logger()
@@ -43,4 +44,4 @@ async def entries(session: AsyncSession, since: datetime | None = None, who: str
 async def prune(session: AsyncSession, now: datetime, keep_days: int) -> int:
     """Delete entries older than the retention period; returns how many."""
     result = await session.execute(delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=keep_days)))
-    return result.rowcount or 0
+    return rows_affected(result)

@@ -34,7 +34,7 @@ ACTIVE = frozenset({TaskState.DISPATCHED, TaskState.ACCEPTED, TaskState.ON_SCENE
 class NotAllowed(Exception):
     """The action does not fit the case as it stands now; `key` names the explanation in the catalogs."""
 
-    def __init__(self, key: str, **params) -> None:
+    def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key, self.params = key, params
 

@@ -1,7 +1,7 @@
 """Time as a port, so tests can move it forward instead of sleeping."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeClock:
@@ -22,7 +22,7 @@ class FakeClock:
         self._offset = timedelta()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self._offset
+        return datetime.now(UTC) + self._offset
 
     def advance(self, **delta: float) -> datetime:
         self._offset += timedelta(**delta)
@@ -32,7 +32,8 @@ class FakeClock:
 def next_local_time(zone: str, now: datetime, hhmm: str) -> datetime:
     """The next wall-clock time `hhmm` in `zone` strictly after `now` (daily jobs: digest, retention)."""
     tz = ZoneInfo(zone)
-    at = time(*map(int, hhmm.split(":")))
+    hour, minute = map(int, hhmm.split(":"))
+    at = time(hour, minute)
     local = now.astimezone(tz)
     due = datetime.combine(local.date(), at, tz)
     return due if due > now else datetime.combine(local.date() + timedelta(days=1), at, tz)

@@ -26,32 +26,33 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 __all__ = [
-    "ConfigError",
-    "LocalizedName",
-    "Person",
-    "LeadershipMember",
-    "Region",
-    "Operators",
     "Agency",
-    "IncidentType",
-    "Conversation",
-    "Limits",
     "Cases",
-    "Escalation",
     "Clock",
-    "Roster",
-    "Duplicates",
-    "Digest",
-    "Privacy",
+    "ConfigError",
+    "Conversation",
     "Dashboard",
-    "Web",
-    "OpenData",
-    "Map",
-    "Template",
-    "WhatsApp",
     "Deployment",
+    "Digest",
+    "Duplicates",
+    "Escalation",
+    "IncidentType",
+    "LeadershipMember",
+    "Limits",
+    "LocalizedName",
+    "Map",
+    "OpenData",
+    "Operators",
+    "Person",
+    "Privacy",
+    "Region",
+    "Roster",
+    "Template",
+    "Web",
+    "WhatsApp",
     "load_config",
     "parse_config",
 ]
@@ -486,7 +487,9 @@ class Map(_Model):
         """The CSP source of the tile server; a `{s}` subdomain becomes `*`."""
         if self.tile_url is None:
             return None
-        scheme, host = _TILE_URL.match(self.tile_url).groups()
+        matched = _TILE_URL.match(self.tile_url)
+        assert matched is not None  # the validator above accepted only such URLs
+        scheme, host = matched.groups()
         return f"{scheme}://{host.replace('{s}', '*')}"
 
 
@@ -570,8 +573,8 @@ class Deployment(_Model):
 
     def agency_of_chat(self, chat_id: str | int) -> Agency | None:
         """The agency whose crew group this Telegram chat is."""
-        return next((a for a in self.agencies if a.telegram_chat_id is not None and str(a.telegram_chat_id) == str(chat_id)),
-                    None)
+        return next((a for a in self.agencies
+                     if a.telegram_chat_id is not None and str(a.telegram_chat_id) == str(chat_id)), None)
 
     def warnings(self) -> list[str]:
         """Legal but probably unintended choices, worded like errors, for `siaga config check` to show."""
@@ -617,8 +620,8 @@ def _did_you_mean(word: str, candidates: list[str]) -> str:
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML keeps the last of two equal keys; in a hand-edited file that silently drops a block."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
@@ -633,7 +636,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_config(path: str | os.PathLike) -> Deployment:
+def load_config(path: str | os.PathLike[str]) -> Deployment:
     """Read and validate a deployment file; any problem becomes a one-line ConfigError."""
     source = os.fspath(path)
     try:
@@ -667,7 +670,7 @@ def _line_column(mark: yaml.Mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
-def parse_config(data: dict, source: str = "<config>") -> Deployment:
+def parse_config(data: object, source: str = "<config>") -> Deployment:
     """Validate already-parsed data (a YAML or JSON mapping); the first problem becomes a ConfigError."""
     if not isinstance(data, dict):
         kind = type(data).__name__
@@ -679,7 +682,7 @@ def parse_config(data: dict, source: str = "<config>") -> Deployment:
         raise ConfigError(message, source=source, key=key or None) from None
 
 
-def _describe(error: dict) -> tuple[str, str]:
+def _describe(error: ErrorDetails) -> tuple[str, str]:
     """Turn one pydantic error into (dotted key path, short reason a non-programmer understands)."""
     loc = tuple(error["loc"])
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class Limit:
 
 
 class Coordinator(Protocol):
-    def lock(self, key: str, ttl: float) -> "asynccontextmanager[bool]": ...
+    def lock(self, key: str, ttl: float) -> AbstractAsyncContextManager[bool]: ...
     async def take(self, limits: list[Limit], *, when_down: float = 1.0) -> float: ...
     async def wake(self, topic: str) -> None: ...
     async def wait(self, topic: str, timeout: float) -> None: ...
@@ -68,7 +69,7 @@ class LocalCoordinator:
         event = self._events[topic]
         try:
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         event.clear()
 

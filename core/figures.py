@@ -50,7 +50,7 @@ class Figures:
         return self.pranks / self.total if self.total else None
 
 
-def compute(cases: list, start: datetime, end: datetime, now: datetime, open_now: int) -> Figures:
+def compute(cases: list[Case], start: datetime, end: datetime, now: datetime, open_now: int) -> Figures:
     """Figures for the cases submitted in [start, end), as they stand at `now`."""
     rows = [c for c in cases if c.submitted_at is not None and start <= c.submitted_at < end]
     medians: dict[str, float | None] = {}

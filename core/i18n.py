@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("id", "en")
+LANGUAGES = ("id", "en")  # each has a catalog under locale/; the first is the fallback
+LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}  # as the language menu offers them
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     """Read one language's .po file once; keys are message ids like `report.greeting`."""
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
         cat = read_po(f, locale=lang)
-    return {m.id: m.string for m in cat if m.id and m.string}
+    return {m.id: m.string for m in cat if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string}
 
 
 def pick_language(preferred: str | None, default: str) -> str:

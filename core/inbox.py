@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import dialect_insert, rows_affected
 from core.models import InboxItem
 
 MAX_ATTEMPTS = 5
@@ -15,24 +16,19 @@ PARKED_STATES = (PARKED, "failed")  # "failed" is what older versions called it
 GO, GONE = "go", "gone"  # begin_attempt's other answers
 
 
-def _insert(session: AsyncSession):
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(InboxItem)
-
-
 async def store(session: AsyncSession, *, channel: str, external_id: str, conversation_key: str,
-                payload: dict, now: datetime, parked_because: str | None = None) -> bool:
+                payload: dict[str, Any], now: datetime, parked_because: str | None = None) -> bool:
     """Insert the update unless its key is known; True when it is new. The caller commits.
 
     With `parked_because` the row is stored parked (never processed) with that reason: a delivery the
     platform will keep re-sending unless acknowledged, which the gateway cannot use."""
-    stmt = _insert(session).values(
+    stmt = dialect_insert(session, InboxItem).values(
         channel=channel, external_id=external_id, conversation_key=conversation_key,
         payload=payload, status="pending" if parked_because is None else PARKED, attempts=0, received_at=now,
         not_before=now, error=None if parked_because is None else parked_because[:500],
     ).on_conflict_do_nothing(index_elements=["channel", "external_id"])
     result = await session.execute(stmt)
-    return result.rowcount == 1
+    return rows_affected(result) == 1
 
 
 async def pending_conversations(session: AsyncSession, now: datetime, limit: int) -> list[str]:
@@ -97,7 +93,7 @@ async def record_failure(session: AsyncSession, item_id: int, error: str, now: d
 
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(InboxItem.status, func.count()).group_by(InboxItem.status))
-    return {status: n for status, n in rows}
+    return dict(rows.tuples().all())
 
 
 async def parked_count(session: AsyncSession) -> int:

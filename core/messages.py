@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Address:
         return f"{self.channel}:{self.id}"
 
     @classmethod
-    def parse(cls, text: str) -> "Address":
+    def parse(cls, text: str) -> Address:
         channel, _, ident = text.partition(":")
         return cls(channel, ident)
 
@@ -70,7 +71,7 @@ class Inbound:
     media: MediaRef | None = None
     phone: str = ""
     timer: str = ""
-    timer_payload: dict = field(default_factory=dict)
+    timer_payload: dict[str, Any] = field(default_factory=dict)
     is_private: bool = True
     origin: str = ""  # a public channel's pseudonym of the network address it came from (never the address)
 

@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -30,14 +42,14 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Media(Base):
-    """A photo as received (evidence) and the metadata-free copy we forward; in the database so every process sees it."""
+    """A photo as received (evidence) and the metadata-free copy we forward; in the database: every process sees it."""
 
     __tablename__ = "media"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -87,7 +99,7 @@ class Case(Base):
     report_count: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reporter: Mapped[Reporter] = relationship(lazy="raise")
-    events: Mapped[list["CaseEvent"]] = relationship(
+    events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="raise")
 
 
@@ -149,7 +161,7 @@ class InboxItem(Base):
     channel: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     conversation_key: Mapped[str] = mapped_column(String(100))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -171,7 +183,7 @@ class OutboxItem(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))  # the lane: the chat, or the chat and what keeps its own order
     group_chat: Mapped[str | None] = mapped_column(String(64))  # a group's messages: one in flight, the most urgent
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     priority: Mapped[int] = mapped_column(Integer, default=10)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -209,7 +221,7 @@ class Timer(Base):
     key: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -245,7 +257,7 @@ class WebSession(Base):
 
 
 class SigninThrottle(Base):
-    """Failed sign-ins of one (username, address) pair, both as a keyed hash: each try past the first few waits longer."""
+    """Failed sign-ins of one (username, address) pair, both keyed hashes: each try past the first few waits longer."""
 
     __tablename__ = "signin_throttle"
     key: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -9,18 +9,19 @@ polling cannot recover the exact time of a report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cases import OPEN_STATES, CaseState
-from core.config import Deployment
 from core import casework
+from core.cases import OPEN_STATES, CaseState
+from core.config import Deployment, IncidentType
 from core.models import Case
 
 # Not before verification; rejected pranks and merged reports stay inside.
-PUBLIC_STATES = sorted(s.value for s in OPEN_STATES if s != CaseState.SUBMITTED) + ["closed"]
+PUBLIC_STATES = [*sorted(s.value for s in OPEN_STATES if s != CaseState.SUBMITTED), "closed"]
 HOUR = timedelta(hours=1)
 COARSE = 2  # decimals kept of a coordinate
 
@@ -50,7 +51,7 @@ def on_the_hour(at: datetime, config: Deployment) -> datetime:
 def _next_hour(at: datetime, config: Deployment) -> datetime:
     """The first full local hour at or after `at`, so a bound filters whole hours only."""
     hour = on_the_hour(at, config)
-    return hour if hour == at else (hour.astimezone(timezone.utc) + HOUR).astimezone(config.region.tz)
+    return hour if hour == at else (hour.astimezone(UTC) + HOUR).astimezone(config.region.tz)
 
 
 def public_types(config: Deployment) -> list[str]:
@@ -77,14 +78,15 @@ async def cases(session: AsyncSession, config: Deployment, now: datetime, *, typ
     rows = list((await session.execute(stmt.order_by(Case.submitted_at.desc()).limit(limit))).scalars())
     agencies = await casework.agencies_by_case(session, [c.id for c in rows]) if rows else {}
     return [PublicCase(c.ticket, c.incident_type, c.state, tuple(agencies.get(c.id, [])),
-                       on_the_hour(c.submitted_at, config), on_the_hour(max(c.updated_at, c.submitted_at), config),
-                       coarse(c.latitude), coarse(c.longitude)) for c in rows]
+                       on_the_hour(submitted, config), on_the_hour(max(c.updated_at, submitted), config),
+                       coarse(c.latitude), coarse(c.longitude))
+            for c in rows if (submitted := c.submitted_at) is not None]  # all of them: the query asked so
 
 
-def georeport(case: PublicCase, config: Deployment, lang: str) -> dict:
+def georeport(case: PublicCase, config: Deployment, lang: str) -> dict[str, Any]:
     """One Open311 GeoReport v2 service request."""
     it = config.incident_type(case.incident_type)
-    names = [config.agency(a).name.get(lang) for a in case.agencies if config.agency(a)]
+    names = [agency.name.get(lang) for a in case.agencies if (agency := config.agency(a))]
     return {
         "service_request_id": case.ticket,
         "status": "closed" if case.state == "closed" else "open",
@@ -106,7 +108,7 @@ def georeport(case: PublicCase, config: Deployment, lang: str) -> dict:
     }
 
 
-def service(it, lang: str) -> dict:
+def service(it: IncidentType, lang: str) -> dict[str, Any]:
     """One Open311 service: an incident type."""
     return {"service_code": it.code, "service_name": it.name.get(lang), "description": it.name.get(lang),
             "metadata": False, "type": "realtime", "keywords": "urgent" if it.urgent else "",

@@ -1,19 +1,42 @@
 """The transactional outbox: messages saved with the change that caused them, sent in order per chat."""
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from collections.abc import Mapping
+from dataclasses import asdict, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
-from core.messages import Outbound
+from core.messages import Address, Choice, GeoPoint, Outbound
 from core.models import OutboxItem
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=15)  # renewed while the send is in flight (Sender): a killed worker's message waits ≤ 15 s
 MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
+
+
+_FIELDS = frozenset(f.name for f in fields(Outbound))
+
+
+def decode(payload: Mapping[str, Any]) -> Outbound:
+    """The typed message a stored payload (`asdict(Outbound)`, through JSON) holds. Keys this version does not
+    know are ignored and missing ones take their defaults, so rows stored by an older or newer version load."""
+    values = {key: value for key, value in payload.items() if key in _FIELDS}
+    to = payload["to"]
+    values["to"] = Address(str(to["channel"]), str(to["id"]))
+    values["choices"] = tuple(Choice(str(c["data"]), str(c["label"])) for c in payload.get("choices") or ())
+    point = payload.get("location")
+    values["location"] = GeoPoint(float(point["latitude"]), float(point["longitude"])) if point else None
+    return Outbound(**values)
+
+
+def message_of(item: OutboxItem) -> Outbound:
+    """The typed message an outbox row carries: what the sender renders and the pages read."""
+    return decode(item.payload)
 
 
 def lane(message: Outbound, group: bool = False) -> str:
@@ -66,8 +89,9 @@ async def _join_waiting(session: AsyncSession, message: Outbound, group: bool) -
     """Add the text to the chat's last waiting message when it is a notice of the same kind: in a surge a leader
     gets a few long messages instead of hundreds at one a second, and an escalation does not queue behind them."""
     last = (await session.execute(select(OutboxItem).where(
-        OutboxItem.channel == message.to.channel, OutboxItem.chat_id == lane(message, group), OutboxItem.status == "pending")
-        .order_by(OutboxItem.id.desc()).limit(1).with_for_update(skip_locked=True))).scalar_one_or_none()
+        OutboxItem.channel == message.to.channel, OutboxItem.chat_id == lane(message, group),
+        OutboxItem.status == "pending").order_by(OutboxItem.id.desc()).limit(1)
+        .with_for_update(skip_locked=True))).scalar_one_or_none()
     if last is None or last.payload.get("merge") != message.merge:
         return None
     text = f"{last.payload['text']}\n\n{message.text}"
@@ -87,15 +111,15 @@ async def edit_target(session: AsyncSession, ref: str) -> tuple[str, OutboxItem 
     return ("sent", rows[0]) if rows[0].status == "sent" else ("waiting", None)
 
 
-async def shown_choices(session: AsyncSession, ref: str) -> list[dict] | None:
-    """The buttons of the latest version of a card (its first send or its newest edit), as stored."""
+async def shown_choices(session: AsyncSession, ref: str) -> tuple[Choice, ...] | None:
+    """The buttons of the latest version of a card (its first send or its newest edit)."""
     payload = (await session.execute(select(OutboxItem.payload).where(
         or_(OutboxItem.ref == ref, OutboxItem.edit_of == ref), OutboxItem.status != "superseded")
         .order_by(OutboxItem.id.desc()).limit(1))).scalar_one_or_none()
-    return None if payload is None else list(payload.get("choices") or ())
+    return None if payload is None else decode(payload).choices
 
 
-def _claimable(now: datetime):
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(and_(OutboxItem.status == "pending", OutboxItem.not_before <= now),
                and_(OutboxItem.status == "sending", OutboxItem.lease_until < now))
 
@@ -164,7 +188,7 @@ async def next_due(session: AsyncSession) -> datetime | None:
 
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
-    return {status: n for status, n in rows}
+    return dict(rows.tuples().all())
 
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}

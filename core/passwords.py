@@ -36,7 +36,8 @@ def problem(password: str, username: str = "") -> str | None:
     if len(password) > MAX_LENGTH:
         return "long"
     lowered = password.lower()
-    core = _AROUND.match(lowered).group(1)
+    around = _AROUND.match(lowered)  # no match only across a line break
+    core = around.group(1) if around else lowered
     if lowered in common() or (len(core) >= 4 and core in common()):
         return "common"
     if len(set(lowered)) < MIN_DISTINCT or lowered.isdigit() or _repeats(lowered) or _in_sequence(lowered):
@@ -49,7 +50,8 @@ def problem(password: str, username: str = "") -> str | None:
 
 def _repeats(text: str) -> bool:
     """A short unit written again and again ("qwertyqwerty", "abcabcabcabc")."""
-    return any(len(text) % size == 0 and text == text[:size] * (len(text) // size) for size in range(1, len(text) // 2 + 1))
+    return any(len(text) % size == 0 and text == text[:size] * (len(text) // size)
+               for size in range(1, len(text) // 2 + 1))
 
 
 def _in_sequence(text: str) -> bool:

@@ -15,7 +15,7 @@ try:  # colour management is optional in some Pillow builds
 except ImportError:  # pragma: no cover
     ImageCms = None  # type: ignore[assignment]
 
-__all__ = ["Photo", "PhotoProblem", "inspect_photo", "CLEAN_MAX_SIDE", "CLEAN_QUALITY", "MAX_PIXELS"]
+__all__ = ["CLEAN_MAX_SIDE", "CLEAN_QUALITY", "MAX_PIXELS", "Photo", "PhotoProblem", "inspect_photo"]
 
 CLEAN_MAX_SIDE = 2560
 # A phone camera's default shot is 12 MP (4032x3024); 6000x4000 (24 MP) covers the larger default modes.

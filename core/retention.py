@@ -11,15 +11,16 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Text, cast, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import accounts, audit, inbox
 from core.cases import OPEN_STATES
+from core.db import rows_affected
+from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task, Timer
 from core.open_data import coarse
-from core.models import (Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Task,
-                         Timer)
 
 ERASED = "erased"
 
@@ -56,7 +57,7 @@ async def anonymise(session: AsyncSession, case: Case, now: datetime) -> int:
         still_used = (await session.execute(select(Case.id).where(Case.photo_media_id == media_id).limit(1))).first() \
             or (await session.execute(select(Attachment.id).where(Attachment.media_id == media_id).limit(1))).first()
         if not still_used:
-            removed += (await session.execute(delete(Media).where(Media.id == media_id))).rowcount or 0
+            removed += rows_affected(await session.execute(delete(Media).where(Media.id == media_id)))
     return removed
 
 
@@ -89,11 +90,13 @@ async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch
         done.cases += 1
         reporters.add(case.reporter_id)
     for reporter_id in reporters:
-        done.reporters += await _forget_reporter(session, await session.get(Reporter, reporter_id))
-    done.inbox = (await session.execute(delete(InboxItem).where(  # parked and failed ones too, once looked at
-        InboxItem.status.in_(("done", *inbox.PARKED_STATES)), InboxItem.received_at < cutoff))).rowcount or 0
-    done.outbox = (await session.execute(delete(OutboxItem).where(
-        OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff))).rowcount or 0
+        reporter = await session.get(Reporter, reporter_id)
+        if reporter is not None:
+            done.reporters += await _forget_reporter(session, reporter)
+    done.inbox = rows_affected(await session.execute(delete(InboxItem).where(  # parked and failed ones too
+        InboxItem.status.in_(("done", *inbox.PARKED_STATES)), InboxItem.received_at < cutoff)))
+    done.outbox = rows_affected(await session.execute(delete(OutboxItem).where(
+        OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff)))
     if audit_days is not None:
         done.audit = await audit.prune(session, now, audit_days)
         done.signin_throttle = await accounts.prune_throttle(session, now)
@@ -105,11 +108,11 @@ async def find_reporter(session: AsyncSession, channel: str, external_id: str) -
                                                          Reporter.external_id == external_id))).scalar_one_or_none()
 
 
-async def export(session: AsyncSession, reporter: Reporter) -> dict:
+async def export(session: AsyncSession, reporter: Reporter) -> dict[str, Any]:
     """Everything stored about one reporter, for a subject-access request (photos as base64)."""
     cases = list((await session.execute(select(Case).where(Case.reporter_id == reporter.id).order_by(Case.id)))
                  .scalars())
-    out = {"reporter": {"channel": reporter.channel, "id": reporter.external_id, "name": reporter.name,
+    out: dict[str, Any] = {"reporter": {"channel": reporter.channel, "id": reporter.external_id, "name": reporter.name,
                         "phone": reporter.phone, "language": reporter.language, "blocked": reporter.blocked,
                         "first_contact": reporter.created_at.isoformat()}, "cases": []}
     for case in cases:
@@ -165,11 +168,11 @@ async def sweep_staging(session: AsyncSession, now: datetime, staging_minutes: i
         ~exists(select(Attachment.id).where(Attachment.media_id == Media.id)))
         .order_by(Media.id).limit(batch))).scalars())
     if doomed:
-        done.media = (await session.execute(delete(Media).where(Media.id.in_(doomed)))).rowcount or 0
-    done.holds = (await session.execute(delete(Conversation).where(Conversation.key.like(HOLD_KEYS),
-        Conversation.updated_at < now - timedelta(minutes=hold_minutes)))).rowcount or 0
-    done.timers = (await session.execute(delete(Timer).where(
-        Timer.kind == STAGING_TIMER, Timer.status == "fired", Timer.due_at < now - timedelta(days=1)))).rowcount or 0
+        done.media = rows_affected(await session.execute(delete(Media).where(Media.id.in_(doomed))))
+    done.holds = rows_affected(await session.execute(delete(Conversation).where(Conversation.key.like(HOLD_KEYS),
+        Conversation.updated_at < now - timedelta(minutes=hold_minutes))))
+    done.timers = rows_affected(await session.execute(delete(Timer).where(
+        Timer.kind == STAGING_TIMER, Timer.status == "fired", Timer.due_at < now - timedelta(days=1))))
     return done
 
 
@@ -177,7 +180,7 @@ async def _waiting_media(session: AsyncSession) -> set[int]:
     """Photos of web-chat events stored but not processed yet (they become a draft's photo when processed)."""
     rows = await session.execute(select(InboxItem.payload).where(InboxItem.channel == "web",
                                                                  InboxItem.status == "pending"))
-    return {p.get("media_id") for p in rows.scalars() if isinstance(p, dict) and isinstance(p.get("media_id"), int)}
+    return {p["media_id"] for p in rows.scalars() if isinstance(p, dict) and isinstance(p.get("media_id"), int)}
 
 
 async def _draft_media(session: AsyncSession) -> set[int]:

@@ -11,7 +11,8 @@ from core.models import Shift
 OPERATOR = "operator"
 
 
-async def _open(session: AsyncSession, role: str, now: datetime, max_hours: float, person: str | None = None):
+async def _open(session: AsyncSession, role: str, now: datetime, max_hours: float,
+                person: str | None = None) -> list[Shift]:
     since = now - timedelta(hours=max_hours)
     stmt = select(Shift).where(Shift.role == role, Shift.ended_at.is_(None), Shift.started_at > since)
     if person is not None:

@@ -22,24 +22,29 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _normal_address(text: str | None) -> str:
+    return " ".join((text or "").lower().replace(",", " ").replace(".", " ").split())
+
+
 def _same_address(a: str | None, b: str | None) -> bool:
-    norm = lambda s: " ".join((s or "").lower().replace(",", " ").replace(".", " ").split())  # noqa: E731
-    return bool(norm(a)) and norm(a) == norm(b)
+    return bool(_normal_address(a)) and _normal_address(a) == _normal_address(b)
 
 
 async def probable_duplicates(session: AsyncSession, case: Case, config: Deployment) -> list[tuple[Case, int | None]]:
     """Earlier open cases of the same type within the configured distance and time, nearest first,
     with the distance in metres (None when matched on the typed address)."""
     rule = config.duplicates
+    assert case.submitted_at is not None  # only a submitted case is compared
     since = case.submitted_at - timedelta(minutes=rule.window_minutes)
     stmt = select(Case).where(Case.id < case.id, Case.incident_type == case.incident_type,
                               Case.submitted_at >= since, Case.state.in_([s.value for s in OPEN_STATES]))
-    found = []
+    found: list[tuple[Case, int | None]] = []
     for other in (await session.execute(stmt.order_by(Case.id.desc()).limit(50))).scalars():
-        if None not in (case.latitude, other.latitude):
+        if (case.latitude is not None and case.longitude is not None
+                and other.latitude is not None and other.longitude is not None):
             metres = distance_m(case.latitude, case.longitude, other.latitude, other.longitude)
             if metres <= rule.radius_m:
-                found.append((other, int(round(metres))))
+                found.append((other, round(metres)))
         elif _same_address(case.address_text, other.address_text):
             found.append((other, None))
     return sorted(found, key=lambda pair: (pair[1] is None, pair[1] or 0))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,7 +46,7 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url", "public_base_url", "telegram_mode", mode="before")
     @classmethod
-    def _blank_is_unset(cls, v):
+    def _blank_is_unset(cls, v: object) -> object:
         return v or None
 
     @field_validator("redis_url")
@@ -71,7 +72,7 @@ class Settings(BaseSettings):
 
     @field_validator("siaga_secret_key", "metrics_token", mode="before")
     @classmethod
-    def _blank_secret_is_unset(cls, v):
+    def _blank_secret_is_unset(cls, v: object) -> object:
         return v or None
 
     @field_validator("siaga_secret_key")
@@ -89,7 +90,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _whatsapp_complete(self) -> "Settings":
+    def _whatsapp_complete(self) -> Settings:
         """A WhatsApp token without its number id or app secret would accept nothing and send nowhere."""
         if self.whatsapp_access_token is not None:
             for name in ("whatsapp_phone_number_id", "whatsapp_app_secret"):
@@ -98,7 +99,7 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _webhook_secret_required(self) -> "Settings":
+    def _webhook_secret_required(self) -> Settings:
         """Without the secret anyone could post updates "from" an operator's user id (issue 12)."""
         if (self.telegram_bot_token is not None and self.telegram_effective_mode == "webhook"
                 and self.telegram_webhook_secret is None):
@@ -120,7 +121,7 @@ class Settings(BaseSettings):
         return self.redis_url is None
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ for 7 days), so such a delivery is stored in this cleaned form, parked with the 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 MAX_DEPTH = 64  # real updates nest about 6 deep; deeper parts are cut (json.loads allows ~1000)
 MAX_INT_DIGITS = 32  # larger integers are no id of any platform; int() of 4300+ digits even raises
@@ -25,24 +26,24 @@ class Cleaner:
 
     # hooks for json.loads: they see the number's text before Python turns it into something odd
 
-    def parse_int(self, text: str):
+    def parse_int(self, text: str) -> int | None:
         if len(text.lstrip("-")) > MAX_INT_DIGITS:
             self.note("integer too large")
             return None
         return int(text)
 
-    def parse_float(self, text: str):
+    def parse_float(self, text: str) -> float | None:
         value = float(text)
         if not math.isfinite(value):
             self.note("number out of range")
             return None
         return value
 
-    def parse_constant(self, text: str):
+    def parse_constant(self, text: str) -> None:
         self.note("NaN or Infinity")
         return None
 
-    def clean(self, value, depth: int = 0):
+    def clean(self, value: Any, depth: int = 0) -> Any:
         """A copy of `value` with every string made storable text and nothing nested past MAX_DEPTH."""
         if depth > MAX_DEPTH:
             self.note("nested too deep")

@@ -2,26 +2,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import inbox
+from core.db import dialect_insert
 from core.models import Timer
 
 CHANNEL = "timer"  # the inbox rows of fired timers: a pseudo-channel no adapter writes
 
 
-def _insert(session: AsyncSession, **values):
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(Timer).values(**values, status="pending")
-
-
 async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
-                   payload: dict) -> None:
+                   payload: dict[str, Any]) -> None:
     """Arm the timer; the same (kind, key, version) again re-arms that one row instead of adding another."""
-    stmt = _insert(session, kind=kind, key=key, version=version, due_at=due_at, payload=payload)
+    stmt = dialect_insert(session, Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
+                                                 status="pending")
     await session.execute(stmt.on_conflict_do_update(
         index_elements=["kind", "key", "version"],
         set_={"due_at": stmt.excluded.due_at, "payload": stmt.excluded.payload, "status": "pending",
@@ -29,10 +26,11 @@ async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, 
 
 
 async def ensure(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,
-                 payload: dict) -> None:
+                 payload: dict[str, Any]) -> None:
     """Arm the timer unless that (kind, key, version) exists already, fired or not: a step of a clock
     that several processes may plan must still happen once."""
-    stmt = _insert(session, kind=kind, key=key, version=version, due_at=due_at, payload=payload)
+    stmt = dialect_insert(session, Timer).values(kind=kind, key=key, version=version, due_at=due_at, payload=payload,
+                                                 status="pending")
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["kind", "key", "version"]))
 
 
@@ -42,7 +40,8 @@ async def fire_due(session: AsyncSession, now: datetime, limit: int = 100) -> in
             .limit(limit).with_for_update(skip_locked=True))
     timers = list((await session.execute(stmt)).scalars())
     for timer in timers:
-        await inbox.store(session, channel=CHANNEL, external_id=f"timer:{timer.id}:{timer.due_at.timestamp():.3f}", conversation_key=timer.key,
+        await inbox.store(session, channel=CHANNEL, external_id=f"timer:{timer.id}:{timer.due_at.timestamp():.3f}",
+                          conversation_key=timer.key,
                           payload={"kind": timer.kind, "key": timer.key, "payload": timer.payload},
                           now=now)
         timer.status, timer.fired_at = "fired", now

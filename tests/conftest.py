@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+import core.models  # noqa: F401 - registers the tables
 from core.config import load_config
 from core.db import Base, make_engine, make_sessionmaker
-import core.models  # noqa: F401 - registers the tables
 from tests.session_log import DEFAULT_PATH, SessionLog, find_leaks, known_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,14 @@ def session_log(pytestconfig) -> SessionLog:
 
 
 _E2E_PASSED: list[str] = []
+# The slow files: real gateways waiting on real rate limits. Collected first, so xdist's workers start on them
+# together and the run does not end with one worker on a long test while the others idle.
+SLOW_FIRST = ("test_e2e_", "test_browser", "test_web_limits", "test_crash_recovery", "test_polling",
+              "test_accounts_cli", "test_cli")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not Path(str(item.fspath)).name.startswith(SLOW_FIRST))  # stable: order kept within
 
 
 def pytest_runtest_logreport(report):

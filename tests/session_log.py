@@ -61,8 +61,8 @@ def find_leaks(lines, literals=()) -> list[Leak]:
     numbers = {s: re.compile(r"(?<![0-9A-Fa-f.])" + re.escape(s) + r"(?![0-9A-Fa-f])")
                for s in literals if re.fullmatch(r"\+?[\d -]+", s)}  # a number, not inside a hex digest
     leaks = []
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
+    for number, raw in enumerate(lines, 1):
+        line = raw.rstrip("\n")
         findings = [("secret", secret) for secret in literals
                     if secret in line and (secret not in numbers or numbers[secret].search(line))]
         findings += [(kind, m.group(0)) for kind, pattern in PATTERNS for m in pattern.finditer(line)]
@@ -120,7 +120,7 @@ class SessionLog:
             path.unlink()
         except FileNotFoundError:
             pass
-        self.stream = open(path, "w+", encoding="utf-8", errors="backslashreplace", buffering=1)
+        self.stream = open(path, "w+", encoding="utf-8", errors="backslashreplace", buffering=1)  # noqa: SIM115 - the session's
         self.handler: logging.Handler | None = None
         self.factory = None
         self.reinstalls = 0

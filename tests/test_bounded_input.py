@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image, ImageDraw
 
-from bots.services.desk import Desk
 from bots.pipeline.media import attach_media
+from bots.services.desk import Desk
 from core import button_data, casework
 from core.clock import FakeClock
 from core.db import make_engine, make_sessionmaker, utcnow
@@ -19,9 +19,11 @@ from core.messages import Address, Choice, Inbound, Kind, MediaRef
 from core.photos import MAX_PIXELS
 from tests.conftest import fresh_database_url
 from tests.test_casework import new_case
-from workflows import citizen_report, desk_actions
+from workflows import actions as desk_actions
+from workflows import citizen_report
 from workflows.choices import chosen
 from workflows.context import Context
+from workflows.conversation_state import ConversationState
 
 CITIZEN = Address("telegram", "5001")
 
@@ -51,7 +53,7 @@ def ctx(config) -> Context:
 def test_a_rating_outside_the_offered_stars_builds_nothing(config, stars):
     """The request offered 1-5 stars; "⭐" * 10,000,000 once took hundreds of MB and stalled the loop."""
     event = Inbound(kind=Kind.CHOICE, chat=CITIZEN, sender=CITIZEN, choice=f"rate:1:{stars}")
-    result = citizen_report.step({"lang": "id", "step": "idle"}, event, ctx(config))
+    result = citizen_report.step(ConversationState(lang="id"), event, ctx(config))
     assert result.out == [] and result.commands == []
 
 

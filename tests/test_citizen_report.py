@@ -1,7 +1,7 @@
 """Golden transcripts of the citizen's conversation: what the reporter sends, what the bot answers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,10 +9,11 @@ from core.i18n import t
 from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
 from workflows import citizen_report
 from workflows.context import CaseSummary, Context
+from workflows.conversation_state import ConversationState, Step
 from workflows.effects import SetLanguage, SubmitCase
 
 ME = Address("telegram", "5001")
-NOW = datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 INSIDE = GeoPoint(-7.0167, 113.8667)      # Sumenep town
 OUTSIDE = GeoPoint(-7.2575, 112.7521)     # Surabaya
 
@@ -37,7 +38,7 @@ class Chat:
     """Feed events through the pure step function and keep the state, as the runtime would."""
 
     def __init__(self, config, **ctx) -> None:
-        self.config, self.state, self.ctx = config, {}, ctx
+        self.config, self.state, self.ctx = config, ConversationState(), ctx
         self.commands, self.timers = [], []
 
     def send(self, event: Inbound):
@@ -49,8 +50,8 @@ class Chat:
         return res.out
 
     @property
-    def step(self) -> str:
-        return self.state["step"]
+    def step(self) -> Step:
+        return self.state.step
 
 
 def texts(out) -> str:
@@ -65,7 +66,7 @@ def test_fire_report_with_photo_and_pin_gets_a_ticket(config):
     out = chat.send(press("type:fire"))
     assert chat.step == "photo" and [c.data for c in out[-1].choices] == ["skip"]
     chat.send(ev(Kind.PHOTO, media=MediaRef("f1", 1000, media_id=7)))
-    assert chat.step == "location" and chat.state["draft"]["photo_media_id"] == 7
+    assert chat.step == "location" and chat.state.open_draft.photo_media_id == 7
     out = chat.send(ev(Kind.LOCATION, location=INSIDE))
     assert chat.step == "description"
     chat.send(text("Rumah warga terbakar, 2 orang terjebak"))
@@ -76,13 +77,13 @@ def test_fire_report_with_photo_and_pin_gets_a_ticket(config):
     assert (submit.incident_type, submit.urgent, submit.photo_media_id) == ("fire", True, 7)
     assert (submit.latitude, submit.longitude) == (INSIDE.latitude, INSIDE.longitude)
     assert submit.description.startswith("Rumah warga")
-    assert chat.step == "idle" and chat.state["draft"] is None
+    assert chat.step == "idle" and chat.state.draft is None
 
 
 def test_location_and_photo_sent_first_are_kept(config):
     chat = Chat(config)
     chat.send(ev(Kind.LOCATION, location=INSIDE))
-    assert chat.state["draft"]["latitude"] == INSIDE.latitude and chat.step == "type"
+    assert chat.state.open_draft.latitude == INSIDE.latitude and chat.step == "type"
     chat.send(ev(Kind.PHOTO, media=MediaRef("f1", 10, media_id=3)))
     assert chat.step == "type"
     chat.send(press("type:flood"))
@@ -93,9 +94,9 @@ def test_typed_address_and_typed_number_answers(config):
     chat = Chat(config)
     chat.send(text("halo"))
     chat.send(text("8"))  # the 8th type, typed instead of pressed
-    assert chat.state["draft"]["type"] == config.incident_types[7].code
+    assert chat.state.open_draft.incident_type == config.incident_types[7].code
     chat.send(text("Depan Pasar Anom, Jl. Trunojoyo"))
-    assert chat.state["draft"]["address"] == "Depan Pasar Anom, Jl. Trunojoyo"
+    assert chat.state.open_draft.address == "Depan Pasar Anom, Jl. Trunojoyo"
 
 
 def test_urgent_type_may_skip_photo_but_required_type_may_not(config):
@@ -124,7 +125,7 @@ def test_outside_region_is_refused_politely_and_creates_nothing(config):
     chat.send(press("skip"))
     out = chat.send(ev(Kind.LOCATION, location=OUTSIDE))
     assert "luar wilayah" in texts(out) and "112" in texts(out)
-    assert chat.step == "location" and "latitude" not in chat.state["draft"]
+    assert chat.step == "location" and chat.state.open_draft.latitude is None
     assert not chat.commands
 
 
@@ -154,7 +155,7 @@ def test_cancel_language_help_status(config):
     chat = Chat(config, cases=(CaseSummary("SMP-11-11-11", "fire", "submitted", NOW),))
     chat.send(text("halo"))
     out = chat.send(cmd("batal"))
-    assert texts(out) == t("id", "report.cancelled") and chat.state["draft"] is None
+    assert texts(out) == t("id", "report.cancelled") and chat.state.draft is None
     assert texts(chat.send(cmd("batal"))) == t("id", "report.nothing_to_cancel")
     out = chat.send(cmd("bahasa"))
     assert [c.data for c in out[0].choices] == ["lang:id", "lang:en"]
@@ -175,7 +176,7 @@ def test_reminder_once_then_expiry_and_stale_timers_do_nothing(config):
     chat = Chat(config)
     chat.send(text("halo"))
     chat.send(press("type:fire"))
-    touch = chat.state["touch"]
+    touch = chat.state.touch
     assert {tm.kind for tm in chat.timers} == {"draft_reminder", "draft_expire"}
     stale = ev(Kind.TIMER, timer="draft_reminder", timer_payload={"touch": touch - 1})
     assert chat.send(stale) == []
@@ -184,22 +185,33 @@ def test_reminder_once_then_expiry_and_stale_timers_do_nothing(config):
     assert out[0].text == t("id", "report.reminder")
     assert chat.send(remind) == []  # exactly one reminder per silence
     out = chat.send(ev(Kind.TIMER, timer="draft_expire", timer_payload={"touch": touch}))
-    assert texts(out) == t("id", "report.expired") and chat.state["draft"] is None
+    assert texts(out) == t("id", "report.expired") and chat.state.draft is None
 
 
 def test_blocked_reporter_gets_the_phone_number_only(config):
     chat = Chat(config, blocked=True)
     out = chat.send(text("kebakaran"))
     assert texts(out) == t("id", "report.blocked", number="112")
-    assert chat.state["step"] == "idle" and not chat.commands
+    assert chat.state.step == "idle" and not chat.commands
 
 
 def test_a_burst_of_reports_is_slowed_but_status_still_answers(config):
     chat = Chat(config, reports_last_hour=config.limits.reports_per_hour)
     out = chat.send(text("kebakaran lagi"))
     assert texts(out) == t("id", "flood.reports", count=3, number="112")
-    assert chat.step == "idle" and not chat.state.get("draft")
+    assert chat.step == "idle" and not chat.state.draft
     assert chat.send(cmd("start"))[0].text == t("id", "flood.reports", count=3, number="112")
     assert t("id", "flood.reports", count=3, number="112") not in texts(chat.send(cmd("status")))
     fresh = Chat(config, reports_last_hour=config.limits.reports_per_hour - 1)
     assert fresh.send(text("kebakaran"))[-1].choices  # below the limit the type menu comes
+
+
+def test_a_state_stored_by_an_earlier_version_loads_and_the_report_goes_on(config):
+    chat = Chat(config)
+    chat.state = ConversationState.from_json({"lang": "en", "step": "photo", "touch": 2, "someday": True,
+                                              "draft": {"started_at": NOW.isoformat(), "type": "fire"}})
+    chat.send(ev(Kind.PHOTO, media=MediaRef("f1", 1000, media_id=7)))
+    assert chat.step == "location" and chat.state.open_draft.photo_media_id == 7 and chat.state.touch == 3
+    assert ConversationState.from_json(chat.state.to_json()) == chat.state
+    for unusable in ({"step": "witness", "draft": {"started_at": NOW.isoformat()}}, {"step": "type"}, None, []):
+        assert ConversationState.from_json(unusable).step == Step.IDLE

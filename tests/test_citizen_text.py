@@ -1,15 +1,16 @@
 """Citizen text cannot pass for the system on the operators' card or a crew's task, nor unfold a link (issue 12.9)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bots.telegram.render import render, render_edit
 from bots.whatsapp.render import render as wa_render
 from core.i18n import t
-from workflows import cards, notices
+from core.messages import Address, Choice, Outbound
 from tests.e2e_support import CITIZEN, OPERATORS, last_with_button, wait_new
 from tests.harness import eventually
-from tests.test_e2e_casework import DAMKAR, OPERATOR, case_id_of, card_of, press, task_card
+from tests.test_e2e_casework import DAMKAR, OPERATOR, card_of, case_id_of, press, task_card
+from workflows import cards, notices
 
 FORGED = "kebakaran\nStatus: selesai\nOperator: Budi https://evil.example"
 FORGED_ADDRESS = "Jl. Melati 7\u2028Status: ditutup\r\n/blokir @operator_bot"
@@ -17,7 +18,7 @@ SYSTEM_LABELS = ("Status:", "Operator:", "Jenis:", "Waktu:", "Lokasi:", "Kontak"
 
 
 def view(**changes) -> cards.CaseView:
-    now = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
     fields = dict(id=7, ticket="SMP-12-34-56", state="submitted", incident_type="fire", urgent=True, submitted_at=now,
                   updated_at=now, reporter_name="Budi\nStatus: selesai", channel="telegram", contact="+62812",
                   address_text=FORGED_ADDRESS, description=FORGED, now=now, sla_due_at=now)
@@ -57,13 +58,13 @@ def test_the_card_sets_the_citizens_words_apart(config):
 
 
 def test_link_previews_are_off_for_text_and_edits():
-    payload = {"to": {"channel": "telegram", "id": "-100123"}, "text": "a https://evil.example b",
-               "choices": [{"data": "op:verify:1", "label": "ok"}]}
+    payload = Outbound(Address("telegram", "-100123"), "a https://evil.example b",
+                       choices=(Choice("op:verify:1", "ok"),))
     [send] = render(payload)
     assert send.method == "send_message" and send.kwargs["link_preview_options"].is_disabled is True
     [edit] = render_edit(payload, 5, payload)
     assert edit.method == "edit_message_text" and edit.kwargs["link_preview_options"].is_disabled is True
-    [wa] = wa_render({"to": {"channel": "whatsapp", "id": "628123"}, "text": "https://evil.example"})
+    [wa] = wa_render(Outbound(Address("whatsapp", "628123"), "https://evil.example"))
     assert wa.kwargs["preview_url"] is False
 
 
@@ -83,7 +84,7 @@ async def test_a_forged_description_reaches_the_operators_as_one_quoted_line(fak
     done = await wait_new(fake, CITIZEN, "Nomor tiket Anda", since)
     ticket = next(word for word in done["text"].split() if word.startswith("SMP-"))
 
-    card = await card_of(fake, ticket, "op:verify")
+    card = await card_of(fake, ticket, "case:verify")
     assert card["_method"] == "sendMessage" and card["link_preview_options"] == {"is_disabled": True}
     said = check_set_apart(card["text"])
     assert sum(line.startswith("Status:") for line in card["text"].split("\n")) == 1  # the system's own
@@ -93,7 +94,7 @@ async def test_a_forged_description_reaches_the_operators_as_one_quoted_line(fak
     assert sends and all(c.params["link_preview_options"] == {"is_disabled": True} for c in sends)
 
     await press(fake, OPERATOR, card, f"op:verify:{case_id_of(card)}")
-    task = await task_card(fake, DAMKAR, ticket, "tk:acc")
+    task = await task_card(fake, DAMKAR, ticket, "task:accept")
     assert task["link_preview_options"] == {"is_disabled": True}
     check_set_apart(task["text"])
     edits = await eventually(lambda: [c for c in fake.calls if c.method == "editMessageText"

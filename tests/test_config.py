@@ -20,11 +20,13 @@ MINIMAL = {
         "members": [{"name": "Operator Satu", "telegram_user_id": 1001, "whatsapp": "6281200000001"}],
     },
     "agencies": [
-        {"code": "damkar", "name": {"id": "Pemadam Kebakaran", "en": "Fire brigade"}, "telegram_chat_id": -1001000000101},
+        {"code": "damkar", "name": {"id": "Pemadam Kebakaran", "en": "Fire brigade"},
+         "telegram_chat_id": -1001000000101},
         {"code": "pdam", "name": {"id": "PDAM", "en": "Water utility"}, "telegram_chat_id": -1001000000102},
     ],
     "incident_types": [
-        {"code": "fire", "name": {"id": "Kebakaran", "en": "Fire"}, "urgent": True, "sla_minutes": 5, "agencies": ["damkar"]},
+        {"code": "fire", "name": {"id": "Kebakaran", "en": "Fire"}, "urgent": True, "sla_minutes": 5,
+         "agencies": ["damkar"]},
         {"code": "other", "name": {"id": "Lainnya", "en": "Other"}, "agencies": ["damkar", "pdam"]},
     ],
 }
@@ -194,7 +196,8 @@ BAD_DOCUMENTS = [
     pytest.param(_set("region.ticket_prefix", "smp"),
                  "region.ticket_prefix: must be 2-4 capital letters (got 'smp')", id="bad-prefix"),
     pytest.param(_set("agencies.1.code", "damkar"),
-                 "agencies[1].code: duplicate agency code 'damkar' (already used by agencies[0])", id="duplicate-agency"),
+                 "agencies[1].code: duplicate agency code 'damkar' (already used by agencies[0])",
+                 id="duplicate-agency"),
     pytest.param(_set("incident_types.1.code", "fire"),
                  "incident_types[1].code: duplicate incident type code 'fire' (already used by incident_types[0])",
                  id="duplicate-incident-type"),

@@ -17,9 +17,8 @@ async def coord(request, redis_url, unique):
 
 
 async def test_a_lock_has_one_holder(coord):
-    async with coord.lock("conv:1", 5) as first:
-        async with coord.lock("conv:1", 5) as second:
-            assert (first, second) == (True, False)
+    async with coord.lock("conv:1", 5) as first, coord.lock("conv:1", 5) as second:
+        assert (first, second) == (True, False)
     async with coord.lock("conv:1", 5) as again:
         assert again
 

@@ -38,7 +38,7 @@ def has_menu(fake) -> bool:
 
 async def test_embedded_web_stopped_before_processing_then_restarted(fake, tmp_path):
     url = await fresh_database_url("sqlite", tmp_path)
-    async with gateway(fake, url, run_worker=False) as gw:
+    async with gateway(fake, url, run_worker=False):
         await fake.send_text(CITIZEN, "tolong")
         assert await pending_updates(url) == 1
     assert fake.sent(CITIZEN) == []  # acknowledged, never processed: the process is gone

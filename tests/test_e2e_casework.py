@@ -5,8 +5,18 @@ from sqlalchemy import select
 
 from core.i18n import t
 from core.models import Attachment, Case, CaseEvent, OutboxItem, Reporter, Task
-from tests.e2e_support import (CITIZEN, OPERATORS, answer_for, buttons, find, latest_card, press, report_fire, texts,
-                                wait_text)
+from tests.e2e_support import (
+    CITIZEN,
+    OPERATORS,
+    answer_for,
+    buttons,
+    find,
+    latest_card,
+    press,
+    report_fire,
+    texts,
+    wait_text,
+)
 from tests.harness import eventually
 from tests.images import phone_jpeg
 
@@ -29,11 +39,11 @@ async def task_card(fake, group: int, ticket: str, data: str) -> dict:
 
 
 def case_id_of(card: dict) -> int:
-    return int(next(b for b in buttons(card) if b.startswith("op:verify")).split(":")[2])
+    return int(next(b for b in buttons(card) if b.startswith("case:verify")).split(":")[2])
 
 
 def task_id_of(card: dict) -> int:
-    return int(next(b for b in buttons(card) if b.startswith("tk:")).split(":")[2])
+    return int(next(b for b in buttons(card) if b.startswith("task:")).split(":")[2])
 
 
 async def load(gw, model, **where):
@@ -45,30 +55,30 @@ async def load(gw, model, **where):
 async def verified_fire(fake, gw) -> tuple[str, int, dict]:
     """A fire reported by the citizen and verified by an operator: (ticket, case id, Damkar's task card)."""
     ticket = await report_fire(fake, phone_jpeg())
-    card = await card_of(fake, ticket, "op:verify")
+    card = await card_of(fake, ticket, "case:verify")
     case_id = case_id_of(card)
     await press(fake, OPERATOR, card, f"op:verify:{case_id}")
-    return ticket, case_id, await task_card(fake, DAMKAR, ticket, "tk:acc")
+    return ticket, case_id, await task_card(fake, DAMKAR, ticket, "task:accept")
 
 
 async def test_the_whole_chain_from_report_to_rating(fake, gw):
     ticket, case_id, damkar_card = await verified_fire(fake, gw)
     await wait_text(fake, CITIZEN, "sudah diverifikasi")
-    assert "Operator: Operator Satu" in (await card_of(fake, ticket, "op:pick"))["caption"]
+    assert "Operator: Operator Satu" in (await card_of(fake, ticket, "case:pick_agency"))["caption"]
     task = task_id_of(damkar_card)
     assert damkar_card["_method"] == "sendPhoto" and "Gudang kayu" in damkar_card["caption"]
     assert any(m.get("location") for m in fake.sent(DAMKAR))
 
     await press(fake, REGU_A, damkar_card, f"tk:acc:{task}")
-    eta_menu = await task_card(fake, DAMKAR, ticket, f"tk:eta:{task}:")
-    assert f"tk:eta:{task}:10" in buttons(eta_menu)
+    eta_menu = await task_card(fake, DAMKAR, ticket, f"task:eta:{task}:")
+    assert f"task:eta:{task}:10" in buttons(eta_menu)
     await press(fake, REGU_A, eta_menu, f"tk:eta:{task}:10")
     await wait_text(fake, CITIZEN, "perkiraan tiba 10 menit")
-    assert "diterima Regu Damkar A" in (await task_card(fake, DAMKAR, ticket, f"tk:arr:{task}"))["caption"]
+    assert "diterima Regu Damkar A" in (await task_card(fake, DAMKAR, ticket, f"task:arrived:{task}"))["caption"]
 
     await press(fake, REGU_A, damkar_card, f"tk:sup:{task}")
     await press(fake, REGU_A, damkar_card, f"tk:supto:{task}:pdam")
-    pdam_card = await task_card(fake, PDAM, ticket, "tk:acc")
+    pdam_card = await task_card(fake, PDAM, ticket, "task:accept")
     assert "BANTUAN" in pdam_card["caption"] and "Pemadam" in pdam_card["caption"]
     await eventually(lambda: "bantuan untuk" in (find(fake, OPERATORS, ticket) or {}).get("caption", ""), timeout=40)
     support = task_id_of(pdam_card)
@@ -92,7 +102,7 @@ async def test_the_whole_chain_from_report_to_rating(fake, gw):
     await wait_text(fake, CITIZEN, "Terima kasih atas penilaian")
     [case] = await load(gw, Case, id=case_id)
     assert (case.state, case.rating) == ("closed", 5)
-    [attachment] = await load(gw, Attachment, case_id=case_id)
+    [_attachment] = await load(gw, Attachment, case_id=case_id)
     states = {x.agency: x.state for x in await load(gw, Task, case_id=case_id)}
     assert states == {"damkar": "done", "pdam": "accepted"}
 
@@ -118,7 +128,7 @@ async def test_the_whole_chain_from_report_to_rating(fake, gw):
 
 async def test_people_without_the_right_change_nothing_and_are_told(fake, gw):
     ticket = await report_fire(fake, phone_jpeg())
-    card = await card_of(fake, ticket, "op:verify")
+    card = await card_of(fake, ticket, "case:verify")
     case_id = case_id_of(card)
     update = await press(fake, REGU_A, card, f"op:verify:{case_id}")  # a crew member is not an operator
     assert await answer_for(fake, update) == t("id", "desk.not_operator")
@@ -126,7 +136,7 @@ async def test_people_without_the_right_change_nothing_and_are_told(fake, gw):
     assert case.state == "submitted" and case.operator is None
 
     await press(fake, OPERATOR, card, f"op:verify:{case_id}")
-    damkar_card = await task_card(fake, DAMKAR, ticket, "tk:acc")
+    damkar_card = await task_card(fake, DAMKAR, ticket, "task:accept")
     task = task_id_of(damkar_card)
     update = await press(fake, PSC, damkar_card, f"tk:eta:{task}:5")  # the ambulance crew is another agency
     assert await answer_for(fake, update) == t("id", "crew.not_member")
@@ -150,10 +160,10 @@ async def test_people_without_the_right_change_nothing_and_are_told(fake, gw):
 
 async def test_reject_tells_the_reporter_respectfully(fake, gw):
     ticket = await report_fire(fake, phone_jpeg())
-    card = await card_of(fake, ticket, "op:verify")
+    card = await card_of(fake, ticket, "case:verify")
     case_id = case_id_of(card)
     await press(fake, OPERATOR, card, f"op:reject:{case_id}")
-    menu = await card_of(fake, ticket, f"op:rr:{case_id}:hoax")
+    menu = await card_of(fake, ticket, f"case:reject_why:{case_id}:hoax")
     await press(fake, OPERATOR, menu, f"op:rr:{case_id}:hoax")
     await wait_text(fake, CITIZEN, "operator tidak dapat menindaklanjutinya (Hoaks / laporan palsu)")
     await eventually(lambda: "Ditolak: Hoaks" in (find(fake, OPERATORS, ticket) or {}).get("caption", ""))
@@ -166,7 +176,7 @@ async def test_reject_tells_the_reporter_respectfully(fake, gw):
 async def test_duplicate_reporters_both_follow_the_surviving_case(fake, gw):
     fake.user(5002, "Siti", language_code="en")
     first = await report_fire(fake, phone_jpeg())
-    first_card = await card_of(fake, first, "op:verify")
+    first_card = await card_of(fake, first, "case:verify")
     await press(fake, OPERATOR, first_card, f"op:verify:{case_id_of(first_card)}")
 
     await fake.send_text(5002, "/start")
@@ -184,15 +194,15 @@ async def test_duplicate_reporters_both_follow_the_surviving_case(fake, gw):
     await eventually(lambda: "ticket number" in texts(fake, 5002))
     second = texts(fake, 5002).split("ticket number: ")[1][:12]
 
-    second_card = await card_of(fake, second, "op:duplicate")
+    second_card = await card_of(fake, second, "case:duplicate")
     second_id, first_id = case_id_of(second_card), case_id_of(first_card)
     await press(fake, OPERATOR, second_card, f"op:duplicate:{second_id}")
-    choices = await card_of(fake, second, f"op:dupto:{second_id}:{first_id}")
+    choices = await card_of(fake, second, f"case:same_as:{second_id}:{first_id}")
     await press(fake, OPERATOR, choices, f"op:dupto:{second_id}:{first_id}")
     await eventually(lambda: f"about the same incident as {first}" in texts(fake, 5002))
     await wait_text(fake, CITIZEN, f"Warga lain juga melaporkan kejadian {first}")
 
-    damkar = await task_card(fake, DAMKAR, first, "tk:acc")
+    damkar = await task_card(fake, DAMKAR, first, "task:accept")
     await press(fake, REGU_A, damkar, f"tk:eta:{task_id_of(damkar)}:5")
     await wait_text(fake, CITIZEN, "perkiraan tiba 5 menit")
     await eventually(lambda: "arriving in about 5 min" in texts(fake, 5002))  # in Siti's own language
@@ -238,7 +248,7 @@ async def test_sixty_updates_for_one_group_stay_under_its_limit(fake, gw):
         return rows and all(r.status in ("sent", "superseded") for r in rows)
     await eventually(settled, timeout=90)
     for ticket, task, _ in tickets:  # 60 presses = 10 rounds: back to the normal keyboard
-        await eventually(lambda: buttons(find(fake, DAMKAR, ticket)) == [f"tk:acc:{task}", f"tk:ref:{task}"])
+        await eventually(lambda: buttons(find(fake, DAMKAR, ticket)) == [f"task:accept:{task}", f"task:refuse:{task}"])  # noqa: B023
     assert fake.limit_violations == []
     ops = sorted(c.at for c in fake.calls if c.status == 200 and c.params.get("chat_id") == DAMKAR
                  and c.method in ("sendMessage", "sendPhoto", "sendLocation", "editMessageCaption",
@@ -247,7 +257,8 @@ async def test_sixty_updates_for_one_group_stay_under_its_limit(fake, gw):
     rows = [r for r in await load(gw, OutboxItem) if r.chat_id.startswith(str(DAMKAR))]
     assert sum(r.status == "superseded" for r in rows) > 0  # merged, not dropped: the last edit of each was sent
     answered = {a["callback_query_id"] for a in fake.callback_answers()}
-    assert all(p["callback_query"]["id"] in answered for p in presses)
+    late = [(c.status, c.at) for c in fake.calls if c.method == "answerCallbackQuery" and c.status != 200]
+    assert [p for p in presses if p["callback_query"]["id"] not in answered] == [], late
 
 
 async def test_operator_closes_then_a_low_rating_alerts_and_a_second_is_refused(fake, gw):
@@ -265,5 +276,5 @@ async def test_operator_closes_then_a_low_rating_alerts_and_a_second_is_refused(
     await wait_text(fake, CITIZEN, t("id", "rating.already"))
     [case] = await load(gw, Case, id=case_id)
     assert (case.state, case.rating, case.rating_comment) == ("closed", 2, "Petugas datang terlambat")
-    closing = [e for e in await load(gw, CaseEvent, case_id=case_id) if e.to_state == "closed"][0]
+    closing = next(e for e in await load(gw, CaseEvent, case_id=case_id) if e.to_state == "closed")
     assert (closing.actor, closing.note) == (f"telegram:{OPERATOR}", "ditangani lewat telepon")

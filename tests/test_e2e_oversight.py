@@ -78,7 +78,7 @@ async def test_duty_roster_and_the_kabid_alert_when_no_operator_is_on_duty(fake,
     alerts = texts(fake, kabid).count("Tidak ada operator")
     await fake.send_text(CITIZEN, "/batal")
     second = await report_fire(fake, phone_jpeg())
-    await card_of(fake, second, "op:verify")
+    await card_of(fake, second, "case:verify")
     await eventually(lambda: second in texts(fake, kabid), timeout=40)  # the ordinary leadership notice
     await asyncio.sleep(1)
     assert texts(fake, kabid).count("Tidak ada operator") == alerts  # an operator is on duty now

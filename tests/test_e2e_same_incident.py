@@ -4,8 +4,17 @@ from __future__ import annotations
 import re
 
 from core.models import Case
-from tests.e2e_support import (CITIZEN, OPERATORS, buttons, card_text, last_with_button, press, report_fire, texts,
-                                wait_text)
+from tests.e2e_support import (
+    CITIZEN,
+    OPERATORS,
+    buttons,
+    card_text,
+    last_with_button,
+    press,
+    report_fire,
+    texts,
+    wait_text,
+)
 from tests.harness import eventually
 from tests.images import phone_jpeg
 from tests.test_e2e_casework import DAMKAR, OPERATOR, REGU_A, card_of, case_id_of, load, task_card, task_id_of
@@ -32,28 +41,28 @@ async def report_nearby(fake, user: int, lat: float, lon: float) -> str:
 
 async def test_probable_duplicate_is_flagged_merged_with_one_press_and_raises_priority(fake, gw):
     first = await report_fire(fake, phone_jpeg())
-    first_card = await card_of(fake, first, "op:verify")
+    first_card = await card_of(fake, first, "case:verify")
     first_id = case_id_of(first_card)
 
     second = await report_nearby(fake, 5002, -7.0168, 113.8668)  # about 15 m away, minutes later
-    second_card = await card_of(fake, second, "op:dupto:")
+    second_card = await card_of(fake, second, "case:same_as:")
     second_id = case_id_of(second_card)
     assert f"Kemungkinan kejadian yang sama dengan {first}" in card_text(fake, OPERATORS, second)
-    assert buttons(second_card)[0] == f"op:dupto:{second_id}:{first_id}"
+    assert buttons(second_card)[0] == f"case:same_as:{second_id}:{first_id}"
     await press(fake, OPERATOR, second_card, f"op:dupto:{second_id}:{first_id}")
     await wait_text(fake, 5002, f"sama dengan laporan {first}")
     await eventually(lambda: "📣 2 laporan" in card_text(fake, OPERATORS, first), timeout=40)
     assert "Duplikat dari" not in card_text(fake, OPERATORS, first)  # each card keeps its own text
 
     third = await report_nearby(fake, 5003, -7.0166, 113.8666)
-    third_card = await card_of(fake, third, "op:dupto:")
+    third_card = await card_of(fake, third, "case:same_as:")
     third_id = case_id_of(third_card)
     assert second not in card_text(fake, OPERATORS, third)  # a merged report is no longer offered, its survivor is
     await press(fake, OPERATOR, third_card, f"op:dupto:{third_id}:{first_id}")
     await eventually(lambda: "PRIORITAS DINAIKKAN: 3 laporan" in card_text(fake, OPERATORS, first), timeout=40)
 
     await press(fake, OPERATOR, first_card, f"op:verify:{first_id}")
-    damkar = await task_card(fake, DAMKAR, first, "tk:acc")
+    damkar = await task_card(fake, DAMKAR, first, "task:accept")
     await press(fake, REGU_A, damkar, f"tk:eta:{task_id_of(damkar)}:5")
     for user in (CITIZEN, 5002, 5003):  # every reporter follows the surviving case
         await wait_text(fake, user, "perkiraan tiba 5 menit")

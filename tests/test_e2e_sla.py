@@ -50,7 +50,7 @@ async def test_an_urgent_case_nobody_accepts_escalates_once_each_step_across_a_r
         case = await case_row(gw, ticket)
         t0 = case.submitted_at
         assert case.sla_due_at == t0 + timedelta(minutes=5)
-        card = await card_of(fake, ticket, "op:verify")
+        card = await card_of(fake, ticket, "case:verify")
         assert "Sisa 5 menit sampai batas" in card["caption"]
         move_to(clock, t0 + timedelta(seconds=50))
         await asyncio.sleep(1.5)  # the timer loop polls every second: give it a chance to fire early
@@ -59,9 +59,9 @@ async def test_an_urgent_case_nobody_accepts_escalates_once_each_step_across_a_r
         await eventually(lambda: count(fake, OPERATORS, REMINDER) == 1, timeout=40)
         await eventually(lambda: "Sisa 4 menit" in card_text(fake, OPERATORS, ticket), timeout=40)
 
-        card = await card_of(fake, ticket, "op:verify")
+        card = await card_of(fake, ticket, "case:verify")
         await press(fake, OPERATOR, card, f"op:verify:{case_id_of(card)}")
-        await task_card(fake, DAMKAR, ticket, "tk:acc")
+        await task_card(fake, DAMKAR, ticket, "task:accept")
         dispatched = (await case_row(gw, ticket)).dispatched_at
 
     async with gateway(fake, url, clock=clock, **extra) as gw:  # the worker restarts: timers are rows
@@ -83,9 +83,9 @@ async def test_an_urgent_case_nobody_accepts_escalates_once_each_step_across_a_r
         await asyncio.sleep(3)
         assert (count(fake, OPERATORS, REMINDER), count(fake, DAMKAR, REPING), count(fake, KABID, ALERT),
                 count(fake, KEPALA_DINAS, ALERT)) == (1, 1, 1, 1)
+        task = task_id_of(await task_card(fake, DAMKAR, ticket, "task:accept"))
         assert await clock_notes(gw, case.id) == ["sla:escalate:kabid", "sla:escalate:kepala_dinas",
-                                                  f"sla:reping:{task_id_of(await task_card(fake, DAMKAR, ticket, 'tk:acc'))}",
-                                                  "sla:verify_reminder"]
+                                                  f"sla:reping:{task}", "sla:verify_reminder"]
     assert fake.limit_violations == []
 
 
@@ -94,9 +94,9 @@ async def test_a_case_accepted_in_time_produces_no_reminder_and_no_alert(fake, t
     async with gateway(fake, await fresh_database_url("sqlite", tmp_path), clock=clock) as gw:
         ticket = await report_fire(fake, phone_jpeg())
         t0 = (await case_row(gw, ticket)).submitted_at
-        card = await card_of(fake, ticket, "op:verify")
+        card = await card_of(fake, ticket, "case:verify")
         await press(fake, OPERATOR, card, f"op:verify:{case_id_of(card)}")
-        task_card_ = await task_card(fake, DAMKAR, ticket, "tk:acc")
+        task_card_ = await task_card(fake, DAMKAR, ticket, "task:accept")
         await press(fake, REGU_A, task_card_, f"tk:eta:{task_id_of(task_card_)}:10")
         await eventually(lambda: "perkiraan tiba 10 menit" in texts(fake, CITIZEN), timeout=40)
         for minutes in (1, 3, 5, 11, 30):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 
 import httpx
 import pytest
@@ -11,10 +10,10 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.models import Case, CaseEvent, InboxItem, Media, OutboxItem
-from tests.e2e_support import (CITIZEN, OPERATORS, SUMENEP, last_with_button, report_fire, start_fire_report,
-                                wait_text)
+from tests.e2e_support import CITIZEN, OPERATORS, SUMENEP, last_with_button, report_fire, start_fire_report, wait_text
 from tests.harness import SECRET, eventually
 from tests.images import phone_jpeg
+
 
 async def test_citizen_reports_a_fire_and_the_command_centre_hears_of_it(fake, gw, config):
     photo = phone_jpeg()
@@ -25,7 +24,8 @@ async def test_citizen_reports_a_fire_and_the_command_centre_hears_of_it(fake, g
                                          None))
     assert card["_method"] == "sendPhoto" and "Kebakaran" in card["caption"] and "Budi" in card["caption"]
     buttons = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
-    assert [b.split(":")[1] for b in buttons] == ["verify", "pick", "reject", "duplicate", "call"]
+    assert [":".join(b.split(":")[:2]) for b in buttons] == [
+        "case:verify", "case:pick_agency", "case:reject", "case:duplicate", "case:call"]
     assert f"query={SUMENEP[0]:.5f},{SUMENEP[1]:.5f}" in card["caption"]  # a map link, not a second message
     assert not any(m.get("location") for m in fake.sent(OPERATORS))
     for leader in config.leadership:

@@ -66,7 +66,7 @@ async def test_a_citizen_reports_on_whatsapp_and_rates_the_handling(fake, wa, wg
     ticket = await report_accident(wa)
     card = await eventually(lambda: find(fake, OPERATORS, ticket), timeout=40)
     assert "Melalui: WhatsApp — kontak: +6281234567890" in card["caption"] and "Nama: ❝Sari" in card["caption"]
-    case_id = int(next(b for b in buttons(card) if b.startswith("op:verify")).split(":")[2])
+    case_id = int(next(b for b in buttons(card) if b.startswith("case:verify")).split(":")[2])
     await press(fake, OPERATOR, card, f"op:verify:{case_id}")
     await wait_body(wa, SARI, "sudah diverifikasi")
 
@@ -169,23 +169,23 @@ async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_tas
     offer = await eventually(lambda: next((m for m in wa.sent(crew) if m.get("type") == "template"), None), timeout=40)
     assert offer["template"]["name"] == "siaga112_tugas_baru" and ticket in body(offer)  # never wrote: template
     task = int(option_ids(offer)[0].split(":")[2])
-    await choose(wa, crew, offer, f"tk:acc:{task}")
-    eta = await wait_option(wa, crew, f"tk:eta:{task}:5")
-    await choose(wa, crew, eta, f"tk:eta:{task}:5")
+    await choose(wa, crew, offer, f"task:accept:{task}")
+    eta = await wait_option(wa, crew, f"task:eta:{task}:5")
+    await choose(wa, crew, eta, f"task:eta:{task}:5")
     group_card = await eventually(lambda: find(fake, -1001000000101, ticket), timeout=40)
     await wait_body(wa, crew, "Diterima. Perkiraan tiba 5 menit")
     late = await press(fake, 3002, group_card, f"tk:eta:{task}:10")  # Regu B in the Telegram group, too late
     assert "sudah diterima oleh Regu Damkar A" in await answer_for(fake, late)
 
-    arrive = await wait_option(wa, crew, f"tk:arr:{task}")
-    await choose(wa, crew, arrive, f"tk:arr:{task}")
-    done = await wait_option(wa, crew, f"tk:done:{task}", since=wa.sent(crew).index(arrive) + 1)
-    await choose(wa, crew, done, f"tk:done:{task}")
+    arrive = await wait_option(wa, crew, f"task:arrived:{task}")
+    await choose(wa, crew, arrive, f"task:arrived:{task}")
+    done = await wait_option(wa, crew, f"task:done:{task}", since=wa.sent(crew).index(arrive) + 1)
+    await choose(wa, crew, done, f"task:done:{task}")
     await wait_body(wa, crew, "foto dokumentasi")
     await wa.send_image(crew, phone_jpeg(640, 480), caption="Api sudah padam")
     await eventually(lambda: find(fake, OPERATORS, "Dokumentasi " + ticket), timeout=40)
-    send = await wait_option(wa, crew, f"tk:send:{task}")
-    await choose(wa, crew, send, f"tk:send:{task}")
+    send = await wait_option(wa, crew, f"task:send:{task}")
+    await choose(wa, crew, send, f"task:send:{task}")
     await wait_text(fake, OPERATORS, "Api sudah padam")
     async with wgw.deps.sessions() as s:
         row = await s.get(Task, task)

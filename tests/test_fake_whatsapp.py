@@ -353,16 +353,6 @@ async def test_throughput_limit_of_80_per_second(fake, wa):
     await wa.send_template(to="6281299999999", name="siaga_status_update", language=TemplateLanguage.INDONESIAN)
 
 
-async def test_mark_as_read(fake, wa, citizen):
-    notification = await fake.send_text(CITIZEN, "kebakaran!")
-    message_id = notification["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
-    assert (await wa.mark_message_as_read(message_id)).success
-    assert (await wa.indicate_typing(message_id)).success
-    assert fake.read_receipts == [message_id, message_id]
-    with pytest.raises(WhatsAppError):
-        await wa.mark_message_as_read("wamid.unknown")
-
-
 # ---- users without a phone number (business-scoped user ids) ----------------------------------
 
 
@@ -446,7 +436,6 @@ async def test_recorded_notification_registers_the_sender_and_opens_the_window(f
     assert await fake.deliver(notification) == 200
     message = notification["entry"][0]["changes"][0]["value"]["messages"][0]
     assert fake.window_open(message["from"]) and fake.window_open(message["from_user_id"])
-    assert (await wa.mark_message_as_read(message["id"])).success
     await wa.send_message(to=message["from_user_id"], text="Diterima")
     assert fake.sent(message["from"])[0]["recipient"] == message["from_user_id"]
 

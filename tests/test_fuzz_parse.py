@@ -1,14 +1,14 @@
 """Property-based: whatever JSON arrives, the parse functions return an event or None and never raise."""
 from __future__ import annotations
 
+import math
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bots.telegram import parse as telegram
 from bots.web.chat_channel import WebChatChannel
 from bots.whatsapp import parse as whatsapp
-import math
-
 from core.messages import Inbound
 
 

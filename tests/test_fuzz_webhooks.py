@@ -86,7 +86,8 @@ def env(request, tmp_path_factory, config):
         url = runner.run(fresh_database_url(request.param, tmp_path_factory.mktemp("fuzz")))
         app_settings = load_settings(
             database_url=url, public_base_url=None, max_body_bytes=LIMIT,
-            telegram_bot_token=TG_TOKEN, telegram_api_base_url="http://127.0.0.1:9", telegram_webhook_secret=SECRET, telegram_mode="webhook",
+            telegram_bot_token=TG_TOKEN, telegram_api_base_url="http://127.0.0.1:9", telegram_webhook_secret=SECRET,
+            telegram_mode="webhook",
             siaga_secret_key=SECRET_KEY,
             whatsapp_access_token=WA.token, whatsapp_phone_number_id=WA.phone_number_id,
             whatsapp_app_secret=WA.app_secret, whatsapp_verify_token=WA_VERIFY,
@@ -239,7 +240,7 @@ def test_whatsapp_webhook_answers_a_documented_status(env, body, signed, how, ga
     before = env.stored()
     response = env.post("/webhooks/whatsapp", body, headers(content_type, length, extra))
     check_answer(response, WHATSAPP)
-    oversize = len(body) > LIMIT or (length or "").isascii() and (length or "").isdigit() and int(length) > LIMIT
+    oversize = len(body) > LIMIT or ((length or "").isascii() and (length or "").isdigit() and int(length) > LIMIT)
     if oversize:
         assert response.status_code == 413  # refused before the signature is even computed
     elif not signed:

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.casework import TaskState
 from core.cases import CaseState
+from core.casework import TaskState
 from core.figures import STAGES
 from core.i18n import LANGUAGES, catalog, pick_language, placeholders, t
-from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS
+from workflows.actions import REFUSE_REASONS, REJECT_REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = re.compile(r"""\bt\(\s*[\w.\[\]"']+,\s*f?["']([a-z_]+\.[a-z_{}.]+)["']""")

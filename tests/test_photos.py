@@ -102,7 +102,7 @@ def _problem(result: Photo | PhotoProblem) -> PhotoProblem:
 
 def _near(pixel, colour, tol=40) -> bool:
     """JPEG is lossy, so compare colours with a tolerance."""
-    return all(abs(a - b) <= tol for a, b in zip(pixel, colour))
+    return all(abs(a - b) <= tol for a, b in zip(pixel, colour, strict=True))
 
 
 # --------------------------------------------------------------------------- accepted photos
@@ -243,7 +243,7 @@ def test_empty_payload_is_not_image():
     "data",
     [
         b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n",
-        "Tolong! Ada kebakaran di Jalan Merdeka".encode(),
+        b"Tolong! Ada kebakaran di Jalan Merdeka",
         b"<html><body>not a photo</body></html>",
     ],
     ids=["pdf", "text", "html"],
@@ -343,7 +343,7 @@ def test_global_pillow_state_is_untouched():
     inspect_photo(_jpeg_with_metadata(), max_bytes=MB)
     inspect_photo(_png_header_only(20000, 20000), max_bytes=MB)
     inspect_photo(b"\xff\xd8\xff\xe0" + os.urandom(512), max_bytes=MB)
-    assert (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS) == before
+    assert before == (ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
 

@@ -68,7 +68,7 @@ async def test_an_expired_lease_comes_back_and_repeated_failures_go_to_dead_lett
     later = now + outbox.LEASE + timedelta(seconds=1)
     async with sessions() as s, s.begin():
         assert [i.id for i in await outbox.claim(s, later, 10)] == [item.id]  # the worker died mid-send
-    for attempt in range(outbox.MAX_ATTEMPTS):
+    for _ in range(outbox.MAX_ATTEMPTS):
         async with sessions() as s, s.begin():
             status = await outbox.postpone(s, item.id, later, "timeout", count_attempt=True)
     assert status == "dead"
@@ -183,10 +183,12 @@ async def test_a_slow_send_keeps_its_lease_while_in_flight(sessions):
     from core.coordination import LocalCoordinator
 
     class Slow:
-        def limits(self, payload):
+        needs_window = False
+
+        def limits(self, message):
             return []
 
-        async def send(self, payload, photo, target, **extra):
+        async def send(self, message, photo, target, *, window_open=True):
             await asyncio.sleep(outbox.LEASE.total_seconds() / 3 + 0.8)  # a photo on a bad network
             return "1"
     async with sessions() as s, s.begin():

@@ -7,11 +7,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
-from dataclasses import replace
-
 from sqlalchemy import select
 
 from bots.app import create_app

@@ -36,9 +36,9 @@ async def test_the_case_page_title_and_header_are_the_ticket(tmp_path, config):
         await a_message_about_the_case(deps)
         await sign_in(client, "op1")
         page = (await client.get("/dashboard/cases/SMP-42-42-42")).text
-        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
         assert title == f"SMP-42-42-42 · {config.region.name}"
-        header = re.search(r"<header>(.*?)</header>", page, re.S).group(1)
+        header = re.search(r"<header>(.*?)</header>", page, re.DOTALL).group(1)
         assert "api besar" not in header and "<table" not in header
         assert re.search(r"<h1>SMP-42-42-42 · <span[^>]*>🔥 Kebakaran</span></h1>", page)
         assert page.count("api besar") == 1  # the message appears once, in its table, not in head or nav
@@ -56,7 +56,7 @@ async def test_exact_positions_only_for_operators(backend, tmp_path, config):
         fire = next(r for r in rows if r[0] == "SMP-42-42-42")
         assert (fire[-2], fire[-1]) == ("-7.02", "113.87")
         sheet = load_workbook(io.BytesIO((await client.get("/dashboard/export.xlsx")).content)).active
-        cells = [row for row in sheet.iter_rows(values_only=True) if row[0] == "SMP-42-42-42"][0]
+        cells = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "SMP-42-42-42")
         assert cells[-2:] == (-7.02, 113.87)
         page = (await client.get("/dashboard/cases/SMP-42-42-42")).text
         for secret in [*exact, "Jl. Melati"]:
@@ -69,7 +69,7 @@ async def test_exact_positions_only_for_operators(backend, tmp_path, config):
         fire = next(r for r in rows if r[0] == "SMP-42-42-42")
         assert (float(fire[-2]), float(fire[-1])) == EXACT
         sheet = load_workbook(io.BytesIO((await client.get("/dashboard/export.xlsx")).content)).active
-        assert [row for row in sheet.iter_rows(values_only=True) if row[0] == "SMP-42-42-42"][0][-2:] == EXACT
+        assert next(row for row in sheet.iter_rows(values_only=True) if row[0] == "SMP-42-42-42")[-2:] == EXACT
         page = (await client.get("/dashboard/cases/SMP-42-42-42")).text
         assert "-7.01673, 113.86671" in page and 'id="map"' in page and "Jl. Melati 7" in page
 

@@ -127,7 +127,7 @@ async def test_the_worker_runs_the_retention_pass_every_night(tmp_path, config):
     from tests.conftest import fresh_database_url
     from tests.harness import eventually
     from tests.test_web_pages import web
-    async with web(await fresh_database_url("sqlite", tmp_path), config) as (client, deps):
+    async with web(await fresh_database_url("sqlite", tmp_path), config) as (_client, deps):
         async with deps.sessions() as s, s.begin():
             siti = await reporter(s, "6281111111111", "Siti", "+6281111111111")
             case_id = (await case_of(s, siti, "SMP-01-01-01", deps.clock.now() - 100 * DAY)).id

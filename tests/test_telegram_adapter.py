@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 
 from bots.telegram.parse import conversation_key, parse
 from bots.telegram.render import render
+from core import outbox
 from core.messages import Address, Choice, GeoPoint, Kind, Outbound
 
 DATA = Path(__file__).parent / "data" / "telegram"
@@ -56,8 +57,8 @@ def test_conversation_key_is_the_chat():
     assert conversation_key(load("group_command")) == "telegram:-1001000000001"
 
 
-def p(message: Outbound) -> dict:
-    return json.loads(json.dumps(asdict(message)))  # as stored in the outbox
+def p(message: Outbound) -> Outbound:
+    return outbox.decode(json.loads(json.dumps(asdict(message))))  # as the sender reads it from the outbox
 
 
 TO = Address("telegram", "5001")

@@ -89,7 +89,8 @@ async def test_bad_input_to_the_web_chat_changes_nothing(tmp_path, config):
         huge = await client.post("/chat/api/send", content=b"x" * 20_000)
         assert huge.status_code == 413
         first = await me.send(kind="text", text="halo")
-        again = await client.post("/chat/api/send", json={"id": f"m{me.n}", "lang": "id", "kind": "text", "text": "halo"})
+        again = await client.post("/chat/api/send",
+                                  json={"id": f"m{me.n}", "lang": "id", "kind": "text", "text": "halo"})
         assert first.status_code == again.status_code == 200  # a retried post is acknowledged once
         await me.wait_for(choice="type:fire")
         await me.send(kind="choice", choice="type:fire")

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bots.services import dashboard_actions
-from core.clock import FakeClock
-from core.i18n import t
 from core import retention
+from core.clock import FakeClock
 from core.db import utcnow
-from core.models import (Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter,
-                         Timer)
+from core.i18n import t
+from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Timer
 from core.repository import create_case
 from tests.conftest import fresh_database_url
 from tests.e2e_support import OPERATORS, SUMENEP, report_fire
@@ -171,10 +170,9 @@ async def test_over_the_request_limits_the_web_chat_answers_429_and_stores_nothi
 
 async def test_the_request_limits_hold_across_processes_on_redis(tmp_path, config, redis_url):
     """Two web processes share one Redis: the per-address budget is one, not one each."""
-    from tests.harness import free_port, serve_app
     from bots.app import create_app
     from core.settings import load_settings
-    from tests.harness import SECRET_KEY
+    from tests.harness import SECRET_KEY, free_port, serve_app
     tight = config.model_copy(update={"web": config.web.model_copy(update={"chats_per_address": 3})})
     url = await fresh_database_url("postgres", tmp_path)
     async with AsyncExitStack() as stack:

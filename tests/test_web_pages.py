@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -152,7 +152,8 @@ async def test_operators_act_from_the_dashboard_leaders_only_read(tmp_path, conf
         odd = await client.post("/dashboard/cases/SMP-42-42-42/act", data={"action": "drop_table", "csrf": csrf})
         assert odd.status_code == 400
         async with deps.sessions() as s:
-            assert (await s.execute(select(Case.state).where(Case.ticket == "SMP-42-42-42"))).scalar_one() == "submitted"
+            state = (await s.execute(select(Case.state).where(Case.ticket == "SMP-42-42-42"))).scalar_one()
+            assert state == "submitted"
         done = await client.post("/dashboard/cases/SMP-42-42-42/act", data={"action": "verify", "csrf": csrf})
         assert done.status_code == 303
         async with deps.sessions() as s:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from bots.app import create_app
-from bots.cli import write_private
+from bots.cli_privacy import write_private
 from core.clock import FakeClock
 from core.config import ConfigError, Map, parse_config
 from core.db import make_engine, make_sessionmaker
@@ -63,7 +63,7 @@ def assert_no_inline_code(html: str) -> None:
     """What the CSP would block in a browser: inline scripts, style attributes and <style>, on… handlers."""
     for tag in re.findall(r"<script\b[^>]*>", html):
         assert "src=" in tag or 'type="application/json"' in tag, tag
-    inline = re.search(r".{0,40}(<style\b|\sstyle=|\son[a-z]+=).{0,40}", html, re.I | re.S)
+    inline = re.search(r".{0,40}(<style\b|\sstyle=|\son[a-z]+=).{0,40}", html, re.IGNORECASE | re.DOTALL)
     assert inline is None, inline.group(0)
 
 
@@ -164,16 +164,16 @@ async def counting_gauge_queries(deps):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_metrics_database_gauges_are_computed_at_most_every_few_seconds(backend, tmp_path, config):
-    async with served(await fresh_database_url(backend, tmp_path), config) as (client, deps):
-        async with counting_gauge_queries(deps) as seen:
-            scrapes = await asyncio.gather(*(client.get("/metrics") for _ in range(8)))  # a scrape storm
-            scrapes += [await client.get("/metrics") for _ in range(4)]
-            assert {r.status_code for r in scrapes} == {200}
-            assert "siaga_outbox_messages" in scrapes[-1].text
-            assert len(seen) == 2  # one inbox count and one outbox count for all twelve
-            deps.clock.advance(seconds=6)
-            assert (await client.get("/metrics")).status_code == 200
-            assert len(seen) == 4
+    async with (served(await fresh_database_url(backend, tmp_path), config) as (client, deps),
+                counting_gauge_queries(deps) as seen):
+        scrapes = await asyncio.gather(*(client.get("/metrics") for _ in range(8)))  # a scrape storm
+        scrapes += [await client.get("/metrics") for _ in range(4)]
+        assert {r.status_code for r in scrapes} == {200}
+        assert "siaga_outbox_messages" in scrapes[-1].text
+        assert len(seen) == 2  # one inbox count and one outbox count for all twelve
+        deps.clock.advance(seconds=6)
+        assert (await client.get("/metrics")).status_code == 200
+        assert len(seen) == 4
 
 
 async def test_metrics_requires_the_bearer_token_when_one_is_set(tmp_path, config):
@@ -198,7 +198,7 @@ def mode(path) -> int:
 
 def siaga(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([SIAGA, *args], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
 
 
 async def test_the_database_and_exported_files_are_readable_by_their_owner_only(tmp_path):

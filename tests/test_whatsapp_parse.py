@@ -47,7 +47,7 @@ def test_media_choices_and_places_carry_their_values():
 
 
 def test_a_user_without_a_phone_number_is_known_by_the_business_scoped_id():
-    item, event = only("user_without_wa_id")
+    _, event = only("user_without_wa_id")
     assert event.sender.id == "ID.8730915502217746301" and event.sender_name == "Budi"
 
 

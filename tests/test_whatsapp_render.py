@@ -7,6 +7,7 @@ from dataclasses import asdict
 import pytest
 
 from bots.whatsapp.render import MENU_LABEL, render
+from core import outbox
 from core.messages import Address, Choice, GeoPoint, Outbound
 from core.sending import Undeliverable
 
@@ -14,8 +15,8 @@ TO = Address("whatsapp", "6281234567890")
 TEMPLATES = {"status_update": ("siaga112_kabar_laporan", "id"), "rating_request": ("siaga112_penilaian", "id")}
 
 
-def p(message: Outbound) -> dict:
-    return json.loads(json.dumps(asdict(message)))
+def p(message: Outbound) -> Outbound:
+    return outbox.decode(json.loads(json.dumps(asdict(message))))  # as the sender reads it from the outbox
 
 
 def choices(*labels: str) -> tuple[Choice, ...]:
@@ -40,7 +41,8 @@ def test_more_or_longer_choices_become_a_list_with_full_labels_kept():
 
 def test_more_than_ten_choices_degrade_to_numbered_text():
     [call] = render(p(Outbound(TO, "Pilih", choices=choices(*[f"Opsi {i}" for i in range(12)]))))
-    assert "buttons" not in call.kwargs and "\n1. Opsi 0\n" in call.kwargs["text"] and "12. Opsi 11" in call.kwargs["text"]
+    text = call.kwargs["text"]
+    assert "buttons" not in call.kwargs and "\n1. Opsi 0\n" in text and "12. Opsi 11" in text
 
 
 def test_location_request_photo_and_pin():

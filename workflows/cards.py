@@ -1,4 +1,4 @@
-"""What the command centre and the crews see: the report card, the task cards, and their keyboards.
+"""What the command centre and the crews read: the report card and the task cards, as text.
 
 Cards are rendered whole from a `CaseView` each time, so an edit always shows the latest state. What the
 citizen typed (name, address, description) comes last, under its own header, each on one line between
@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from core import sla
 from core.config import Deployment
 from core.i18n import t
-from core.messages import Address, Choice, GeoPoint, Outbound, Priority
-from workflows.desk_actions import REFUSE_REASONS, REJECT_REASONS
+from core.messages import Priority
 
 
 @dataclass(frozen=True)
 class TaskView:
+    """A task as its card shows it."""
+
     id: int
     agency: str
     state: str
@@ -30,6 +31,7 @@ class TaskView:
     refuse_reason: str | None = None
     note: str | None = None
     changed_at: datetime | None = None
+    owner: str | None = None  # the crew member who accepted it, as `channel:id`
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ class CaseView:
     accepted_at: datetime | None = None
     report_count: int = 1
     history: tuple[int, int] = (0, 0)  # the reporter's earlier reports, and how many were rejected as pranks
-    similar: tuple["Similar", ...] = ()
+    similar: tuple[Similar, ...] = ()
+    language: str = ""  # the reporter's language, for what the desk tells them
 
     def task(self, task_id: int) -> TaskView | None:
         return next((x for x in self.tasks if x.id == task_id), None)
@@ -121,7 +124,7 @@ def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
     return f"{QUOTE_OPEN}{one}{QUOTE_CLOSE}"
 
 
-def _inert(match: re.Match) -> str:
+def _inert(match: re.Match[str]) -> str:
     """The same characters to the eye, but no link, mention or command: dots become U+2024, `://` U+2236,
     a leading @ or / their fullwidth and division-slash twins."""
     text = match.group()
@@ -153,7 +156,8 @@ def task_line(view: CaseView, task: TaskView, config: Deployment, lang: str) -> 
     name = agency_name(config, task.agency, lang)
     if task.support_of is not None:
         parent = view.task(task.support_of)
-        name = t(lang, "card.support_of", agency=name, parent=agency_name(config, parent.agency, lang) if parent else "-")
+        parent_name = agency_name(config, parent.agency, lang) if parent else "-"
+        name = t(lang, "card.support_of", agency=name, parent=parent_name)
     status = t(lang, f"task.{task.state}", name=task.owner_name or "-", eta=task.eta_minutes or "-",
                reason=t(lang, f"refuse.{task.refuse_reason}") if task.refuse_reason else "-")
     when = f" · {local_time(config, task.changed_at, '%H:%M')}" if task.changed_at else ""
@@ -170,7 +174,8 @@ def clock_line(view: CaseView, config: Deployment, lang: str) -> str:
     """Time left until the deadline while nobody has accepted; afterwards whether the target was met."""
     if view.sla_due_at is None or view.now is None:
         return ""
-    target = config.incident_type(view.incident_type).sla_minutes
+    kind = config.incident_type(view.incident_type)
+    target = kind.sla_minutes if kind else None
     if view.accepted_at is not None:
         took = max(int((view.accepted_at - view.submitted_at).total_seconds() // 60), 0)
         key = "card.clock_met" if view.accepted_at <= view.sla_due_at else "card.clock_missed"
@@ -193,7 +198,8 @@ def _intake(view: CaseView, config: Deployment, lang: str) -> list[str]:
     earlier, pranks = view.history
     lines.append(t(lang, "card.history", total=earlier, pranks=pranks) if earlier else t(lang, "card.history_new"))
     for other in view.similar:
-        distance = t(lang, "card.metres", metres=other.metres) if other.metres is not None else t(lang, "card.same_address")
+        distance = (t(lang, "card.metres", metres=other.metres) if other.metres is not None
+                    else t(lang, "card.same_address"))
         lines.append(t(lang, "card.similar", ticket=other.ticket, distance=distance, minutes=other.minutes))
     return lines
 
@@ -219,7 +225,7 @@ def _status(view: CaseView, config: Deployment, lang: str) -> str:
 def report_text(view: CaseView, config: Deployment) -> str:
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
-    urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")
+    urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it and it.urgent else t(lang, "card.normal")
     head = t(lang, "card.head", ticket=view.ticket, type=type_name(config, view.incident_type, lang),
              urgency=urgency, when=local_time(config, view.submitted_at),
              channel=CHANNEL_NAMES.get(view.channel, view.channel), contact=view.contact,
@@ -229,68 +235,13 @@ def report_text(view: CaseView, config: Deployment) -> str:
     return "\n".join([head, _status(view, config, lang), *said])
 
 
-def _op(action: str, view: CaseView, lang: str, arg: str = "") -> Choice:
-    data = f"op:{action}:{view.id}" + (f":{arg}" if arg else "")
-    return Choice(data, t(lang, f"button.op_{action}"))
-
-
-def report_buttons(view: CaseView, config: Deployment, menu: str = "") -> tuple[Choice, ...]:
-    """The operator buttons for the case as it stands, or a sub-menu (reasons, agencies, duplicates)."""
-    lang = config.region.default_language
-    back = Choice(f"op:back:{view.id}", t(lang, "button.back"))
-    if menu == "reject":
-        return (*(Choice(f"op:rr:{view.id}:{r}", t(lang, f"reject.{r}")) for r in REJECT_REASONS), back)
-    if menu == "pick":
-        busy = {x.agency for x in view.tasks if x.state not in ("done", "refused")}
-        return (*(Choice(f"op:to:{view.id}:{a.code}", agency_name(config, a.code, lang))
-                  for a in config.agencies if a.code not in busy and a.telegram_chat_id is not None), back)
-    if view.state == "submitted":
-        merge = tuple(Choice(f"op:dupto:{view.id}:{other.id}", t(lang, "button.op_merge", ticket=other.ticket))
-                      for other in view.similar[:2])
-        return (*merge, _op("verify", view, lang), _op("pick", view, lang), _op("reject", view, lang),
-                _op("duplicate", view, lang), _op("call", view, lang))
-    if view.state in ("verified", "dispatched", "accepted", "on_scene"):
-        return (_op("pick", view, lang), _op("call", view, lang))
-    if view.state == "resolved":
-        return (_op("close", view, lang),)
-    return ()
-
-
-def duplicate_buttons(view: CaseView, candidates: list[tuple[int, str, str]], config: Deployment) -> tuple[Choice, ...]:
-    """One button per open case the report could duplicate: (case id, ticket, type code)."""
-    lang = config.region.default_language
-    rows = [Choice(f"op:dupto:{view.id}:{cid}", f"{ticket} {config.incident_type(code).name.get(lang)}")
-            for cid, ticket, code in candidates if cid != view.id][:8]
-    return (*rows, Choice(f"op:back:{view.id}", t(lang, "button.back")))
-
-
-def edit_priority(priority: int) -> int:
-    """Below every new message: in a surge a group gets each new report before updates of those it already
-    shows (Telegram allows 20 a minute per group; waiting edits of one card collapse into one)."""
-    return min(priority, Priority.NORMAL) - 1
-
-
-def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = "",
-                 choices: tuple[Choice, ...] | None = None) -> Outbound:
-    """The report card as a first send (photo, buttons) or as an edit in place."""
-    ops = Address("telegram", str(config.operators.telegram_chat_id))
-    buttons = choices if choices is not None else report_buttons(view, config, menu)
-    priority = priority_of(view, config)
-    ref = f"card:{view.id}"
-    if edit:
-        return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2,
-                        priority=edit_priority(priority), edit_of=ref, case_id=view.id)
-    return Outbound(to=ops, text=report_text(view, config), photo_media_id=view.photo_media_id, choices=buttons,
-                    columns=2, priority=priority, ref=ref, case_id=view.id)
-
-
 def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
     lang = config.region.default_language
     handling = task.support_of is None
     head = t(lang, "task.head", ticket=view.ticket, agency=agency_name(config, task.agency, lang),
              type=type_name(config, view.incident_type, lang), when=local_time(config, view.submitted_at),
              location=_where(view, lang), contact=view.contact if handling else mask(view.contact))
-    if not handling:
+    if task.support_of is not None:
         parent = view.task(task.support_of)
         head = t(lang, "task.support_header", agency=agency_name(config, parent.agency, lang) if parent else "-") + \
             "\n" + head
@@ -300,76 +251,3 @@ def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
     lines += [task_line(view, x, config, lang) for x in view.tasks if x.support_of == task.id]
     lines += citizen_lines(lang, address=(view.address_text, QUOTE_CHARS), description=(view.description, QUOTE_CHARS))
     return "\n".join(lines)
-
-
-def task_buttons(view: CaseView, task: TaskView, config: Deployment, menu: str = "") -> tuple[Choice, ...]:
-    lang = config.region.default_language
-
-    def tk(action: str, arg: str = "", label: str | None = None) -> Choice:
-        return Choice(f"tk:{action}:{task.id}" + (f":{arg}" if arg else ""), label or t(lang, f"button.tk_{action}"))
-
-    back = tk("back", label=t(lang, "button.back"))
-    if menu == "eta":
-        return (*(tk("eta", str(m), t(lang, "button.eta", minutes=m)) for m in config.cases.eta_choices), back)
-    if menu == "refuse":
-        return (*(tk("rr", r, t(lang, f"refuse.{r}")) for r in REFUSE_REASONS), back)
-    if menu == "support":
-        busy = {x.agency for x in view.tasks if x.state not in ("done", "refused")}
-        return (*(tk("supto", a.code, agency_name(config, a.code, lang)) for a in config.agencies
-                  if a.code not in busy and a.telegram_chat_id is not None), back)
-    return {
-        "dispatched": (tk("acc"), tk("ref")),
-        "accepted": (tk("arr"), tk("sup"), tk("done")),
-        "on_scene": (tk("sup"), tk("done")),
-        "finishing": (tk("send"), tk("sup")),
-    }.get(task.state, ())
-
-
-def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: bool, menu: str = "") -> list[Outbound]:
-    """A new task card (with photo and pin) for the agency's group, or its edit in place."""
-    agency = config.agency(task.agency)
-    if agency is None or agency.telegram_chat_id is None:
-        return []  # an agency without a crew group is reached by its members directly
-    group = Address("telegram", str(agency.telegram_chat_id))
-    priority = priority_of(view, config)
-    text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"
-    if edit:
-        return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=edit_priority(priority),
-                         edit_of=ref, case_id=view.id)]
-    out = [Outbound(to=group, text=text, photo_media_id=view.photo_media_id, choices=buttons, columns=2,
-                    priority=priority, ref=ref, case_id=view.id)]
-    if view.latitude is not None:
-        out.append(Outbound(to=group, location=GeoPoint(view.latitude, view.longitude), priority=priority,
-                            case_id=view.id))
-    return out
-
-
-def crew_whatsapp_tasks(view: CaseView, task: TaskView, config: Deployment) -> list[Outbound]:
-    """WhatsApp groups cannot carry buttons, so each of the agency's members on WhatsApp gets the task 1:1."""
-    agency = config.agency(task.agency)
-    out: list[Outbound] = []
-    for member in agency.members if agency else []:
-        if member.whatsapp:
-            to = Address("whatsapp", member.whatsapp)
-            out.append(crew_direct(view, task, config, to))
-            if view.latitude is not None:
-                out.append(Outbound(to=to, location=GeoPoint(view.latitude, view.longitude), case_id=view.id,
-                                    priority=priority_of(view, config)))
-    return out
-
-
-def crew_direct(view: CaseView, task: TaskView, config: Deployment, to: Address, menu: str = "") -> Outbound:
-    """The task with its current buttons, as a new message in a crew member's 1:1 chat."""
-    first = task.state == "dispatched" and not menu
-    return Outbound(to=to, text=task_text(view, task, config), choices=task_buttons(view, task, config, menu),
-                    photo_media_id=view.photo_media_id if first else None, case_id=view.id, template="crew_task",
-                    priority=priority_of(view, config))
-
-
-def crew_taken_notices(view: CaseView, task: TaskView, config: Deployment, except_: Address) -> list[Outbound]:
-    """Tell the agency's other members on WhatsApp who took the task, so nobody else sets out."""
-    agency = config.agency(task.agency)
-    lang = config.region.default_language
-    return [Outbound(to=Address("whatsapp", m.whatsapp), case_id=view.id, template="status_update",
-                     text=t(lang, "crew.taken_by", ticket=view.ticket, name=task.owner_name or "-"))
-            for m in (agency.members if agency else []) if m.whatsapp and Address("whatsapp", m.whatsapp) != except_]

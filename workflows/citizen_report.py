@@ -13,196 +13,209 @@ stateDiagram-v2
     confirm --> [*]: cancel
     type --> [*]: /batal, expiry timer
 ```
-Items may come in any order: a pin or photo sent early is kept and its step is skipped.
+Items may come in any order: a pin or photo sent early is kept and its step is skipped. The state is a
+`ConversationState` (workflows/conversation_state.py); what the bot shows is in workflows/citizen_prompts.py.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from core.button_data import MAX_ID, number
-from core.config import IncidentType
-from core.i18n import pick_language, t
-from core.messages import Choice, Inbound, Kind, Outbound, Priority
+from core.config import Deployment
+from core.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, t
+from core.messages import Choice, Inbound, Kind, Priority
 from workflows.choices import chosen
+from workflows.citizen_prompts import (
+    confirm_choices,
+    hint,
+    itype,
+    may_skip_photo,
+    msg,
+    reply,
+    skip_choice,
+    summary,
+    type_choices,
+)
 from workflows.context import Context
+from workflows.conversation_state import ConversationState, Draft, Step
 from workflows.effects import CommentRating, RateCase, SetLanguage, StartTimer, StepResult, SubmitCase
 
-MEDIA_KINDS = {Kind.VOICE, Kind.STICKER, Kind.VIDEO, Kind.CONTACT, Kind.OTHER}
+Handler = Callable[[ConversationState, Inbound, Context], StepResult]
 
 
-def step(state: dict, event: Inbound, ctx: Context) -> StepResult:
+def step(state: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Route one event: timers, commands and language picks first, then the current step's handler."""
-    s = {**state, "touch": state.get("touch", 0) + (0 if event.kind == Kind.TIMER else 1)}
-    s.setdefault("lang", pick_language(event.language_code, ctx.config.region.default_language))
-    s.setdefault("step", "idle")
+    s = replace(state, touch=state.touch + (0 if event.kind == Kind.TIMER else 1),
+                lang=state.lang or pick_language(event.language_code, ctx.config.region.default_language))
     if event.kind == Kind.TIMER:
         return on_timer(s, event, ctx)
     if ctx.blocked:
-        return reply(s, event, t(s["lang"], "report.blocked", number=ctx.config.region.emergency_number))
+        return reply(s, event, t(s.lang, "report.blocked", number=ctx.config.region.emergency_number))
     if event.kind == Kind.COMMAND:
         return COMMANDS.get(event.command, cmd_help)(s, event, ctx)
     if event.kind == Kind.CHOICE and event.choice.startswith("lang:"):
         return set_language(s, event, ctx)
     if event.kind == Kind.CHOICE and event.choice.startswith("rate:"):
         return rate(s, event, ctx)
-    if s.get("comment_for") and not s.get("draft") and (event.kind == Kind.TEXT or event.choice == "rate_skip"):
+    if s.comment_for and not s.draft and (event.kind == Kind.TEXT or event.choice == "rate_skip"):
         return rating_comment(s, event, ctx)
-    result = STEPS[s["step"]](s, event, ctx)
+    result = STEPS[s.step](s, event, ctx)
     return with_timers(result, ctx)
 
 
 # --- steps -------------------------------------------------------------------------------------------
 
-def step_idle(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def step_idle(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     if ctx.reports_last_hour >= ctx.config.limits.reports_per_hour:  # a burst of reports is slowed
-        return StepResult({**s, "step": "idle", "draft": None}, [msg(event, t(
-            s["lang"], "flood.reports", count=ctx.reports_last_hour, number=ctx.config.region.emergency_number))])
-    s = {**s, "step": "type", "draft": {"started_at": ctx.now.isoformat()}, "reminded": False}
-    res = StepResult(s, [msg(event, t(s["lang"], "report.greeting", region=ctx.config.region.name,
+        return StepResult(replace(s, step=Step.IDLE, draft=None), [msg(event, t(
+            s.lang, "flood.reports", count=ctx.reports_last_hour, number=ctx.config.region.emergency_number))])
+    s = replace(s, step=Step.TYPE, draft=Draft(started_at=ctx.now.isoformat()), reminded=False)
+    res = StepResult(s, [msg(event, t(s.lang, "report.greeting", region=ctx.config.region.name,
                                      number=ctx.config.region.emergency_number))])
     absorb(res, event, ctx)
     return ask(res, event, ctx)
 
 
-def step_type(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    picked = chosen(event, type_choices(s["lang"], ctx))
+def step_type(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    picked = chosen(event, type_choices(s.lang, ctx))
     res = StepResult(s)
     if picked:
-        code = picked.removeprefix("type:")
-        res.state = {**s, "draft": {**s["draft"], "type": code}}
+        res.state = replace(s, draft=replace(s.open_draft, incident_type=picked.removeprefix("type:")))
     elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s["lang"], event, "report.hint_type")))
+        res.out.append(msg(event, hint(s.lang, event, "report.hint_type")))
     return advance(res, event, ctx)
 
 
-def step_photo(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def step_photo(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     res = StepResult(s)
-    if chosen(event, skip_choice(s["lang"])) and may_skip_photo(itype(s, ctx)):
-        res.state = {**s, "draft": {**s["draft"], "photo_skipped": True}}
+    if chosen(event, skip_choice(s.lang)) and may_skip_photo(itype(s, ctx)):
+        res.state = replace(s, draft=replace(s.open_draft, photo_skipped=True))
     elif event.kind in (Kind.PHOTO, Kind.DOCUMENT):
         absorb(res, event, ctx)
     elif not absorb(res, event, ctx):
         key = "report.hint_photo_or_skip" if may_skip_photo(itype(s, ctx)) else "report.hint_photo_required"
-        res.out.append(msg(event, hint(s["lang"], event, key)))
+        res.out.append(msg(event, hint(s.lang, event, key)))
         return res
     return advance(res, event, ctx)
 
 
-def step_location(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def step_location(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     res = StepResult(s)
     if event.kind == Kind.TEXT and len(event.text.strip()) >= 4:
         text = event.text.strip()[: ctx.config.limits.max_description_chars]
-        res.state = {**s, "draft": {**s["draft"], "address": text}}
+        res.state = replace(s, draft=replace(s.open_draft, address=text))
     elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s["lang"], event, "report.hint_location")))
+        res.out.append(msg(event, hint(s.lang, event, "report.hint_location")))
         return res
     return advance(res, event, ctx)
 
 
-def step_description(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def step_description(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     res = StepResult(s)
-    if chosen(event, skip_choice(s["lang"])):
-        res.state = {**s, "draft": {**s["draft"], "description_done": True}}
+    if chosen(event, skip_choice(s.lang)):
+        res.state = replace(s, draft=replace(s.open_draft, description_done=True))
     elif event.kind == Kind.TEXT and event.text.strip():
         text = event.text.strip()[: ctx.config.limits.max_description_chars]
-        res.state = {**s, "draft": {**s["draft"], "description": text, "description_done": True}}
+        res.state = replace(s, draft=replace(s.open_draft, description=text, description_done=True))
     elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s["lang"], event, "report.hint_description")))
+        res.out.append(msg(event, hint(s.lang, event, "report.hint_description")))
         return res
     return advance(res, event, ctx)
 
 
-def step_confirm(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    picked = chosen(event, confirm_choices(s["lang"]))
+def step_confirm(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    picked = chosen(event, confirm_choices(s.lang))
     if picked == "confirm:send":
         return submit(s, event, ctx)
     if picked == "confirm:cancel":
         return cancel(s, event, ctx)
-    res = StepResult(s, [msg(event, hint(s["lang"], event, "report.hint_confirm"))])
-    return res
+    return reply(s, event, hint(s.lang, event, "report.hint_confirm"))
 
 
-STEPS = {"idle": step_idle, "type": step_type, "photo": step_photo, "location": step_location,
-         "description": step_description, "confirm": step_confirm}
+STEPS: dict[Step, Handler] = {
+    Step.IDLE: step_idle, Step.TYPE: step_type, Step.PHOTO: step_photo, Step.LOCATION: step_location,
+    Step.DESCRIPTION: step_description, Step.CONFIRM: step_confirm,
+}
 
 
 # --- moving forward ----------------------------------------------------------------------------------
 
 def advance(res: StepResult, event: Inbound, ctx: Context) -> StepResult:
     """Go to the first thing still missing from the draft and ask for it."""
-    d = res.state["draft"]
-    it = ctx.config.incident_type(d.get("type", "")) if d.get("type") else None
+    d, it = res.state.open_draft, itype(res.state, ctx)
     if it is None:
-        nxt = "type"
-    elif it.photo != "none" and not d.get("photo_media_id") and not d.get("photo_skipped"):
-        nxt = "photo"
-    elif not d.get("latitude") and not d.get("address"):
-        nxt = "location"
-    elif not d.get("description_done"):
-        nxt = "description"
+        nxt = Step.TYPE
+    elif it.photo != "none" and not d.photo_media_id and not d.photo_skipped:
+        nxt = Step.PHOTO
+    elif not d.has_location:
+        nxt = Step.LOCATION
+    elif not d.description_done:
+        nxt = Step.DESCRIPTION
     else:
-        nxt = "confirm"
-    res.state = {**res.state, "step": nxt}
+        nxt = Step.CONFIRM
+    res.state = replace(res.state, step=nxt)
     return ask(res, event, ctx)
 
 
 def ask(res: StepResult, event: Inbound, ctx: Context) -> StepResult:
     """Append the question of the current step."""
-    s, lang = res.state, res.state["lang"]
-    it = itype(s, ctx)
-    match s["step"]:
-        case "type":
+    s, lang = res.state, res.state.lang
+    match s.step:
+        case Step.TYPE:
             res.out.append(msg(event, t(lang, "report.ask_type"), choices=type_choices(lang, ctx), columns=2))
-        case "photo":
-            can_skip = may_skip_photo(it)
+        case Step.PHOTO:
+            can_skip = may_skip_photo(itype(s, ctx))
             key = "report.ask_photo_optional" if can_skip else "report.ask_photo_required"
             res.out.append(msg(event, t(lang, key), choices=skip_choice(lang) if can_skip else ()))
-        case "location":
+        case Step.LOCATION:
             res.out.append(msg(event, t(lang, "report.ask_location"), request_location=True,
                                location_label=t(lang, "button.share_location")))
-        case "description":
+        case Step.DESCRIPTION:
             res.out.append(msg(event, t(lang, "report.ask_description"), choices=skip_choice(lang),
                                remove_keyboard=True))
-        case "confirm":
+        case Step.CONFIRM:
             res.out.append(msg(event, summary(s, ctx), choices=confirm_choices(lang), remove_keyboard=True))
     return res
 
 
-def submit(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    d, lang, it = s["draft"], s["lang"], itype(s, ctx)
+def submit(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    d, lang, it = s.open_draft, s.lang, itype(s, ctx)
+    if it is None:  # the confirm step comes only after a type was chosen
+        return advance(StepResult(s), event, ctx)
     command = SubmitCase(
         ticket=ctx.ticket, incident_type=it.code, urgent=it.urgent, language=lang,
-        latitude=d.get("latitude"), longitude=d.get("longitude"), address_text=d.get("address"),
-        description=d.get("description"), photo_media_id=d.get("photo_media_id"), started_at=d["started_at"])
+        latitude=d.latitude, longitude=d.longitude, address_text=d.address,
+        description=d.description, photo_media_id=d.photo_media_id, started_at=d.started_at)
     key = "report.submitted_urgent" if it.urgent else "report.submitted"
     text = t(lang, key, ticket=ctx.ticket, number=ctx.config.region.emergency_number)
-    new_state = {**s, "step": "idle", "draft": None}
-    return StepResult(new_state, [msg(event, text, priority=Priority.URGENT if it.urgent else Priority.NORMAL)],
-                      [command])
+    return StepResult(replace(s, step=Step.IDLE, draft=None),
+                      [msg(event, text, priority=Priority.URGENT if it.urgent else Priority.NORMAL)], [command])
 
 
-def cancel(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    key = "report.cancelled" if s.get("draft") else "report.nothing_to_cancel"
-    return StepResult({**s, "step": "idle", "draft": None}, [msg(event, t(s["lang"], key), remove_keyboard=True)])
+def cancel(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    key = "report.cancelled" if s.draft else "report.nothing_to_cancel"
+    return StepResult(replace(s, step=Step.IDLE, draft=None), [msg(event, t(s.lang, key), remove_keyboard=True)])
 
 
 def absorb(res: StepResult, event: Inbound, ctx: Context) -> bool:
     """Keep a photo or pin sent at any step; say why when it cannot be kept. True when it was handled."""
-    s, lang = res.state, res.state["lang"]
-    d = s.get("draft") or {}
+    s, lang = res.state, res.state.lang
     if event.kind in (Kind.PHOTO, Kind.DOCUMENT) and event.media is not None:
         if event.media.problem:
             res.out.append(msg(event, t(lang, f"photo.{event.media.problem}",
                                         max_mb=f"{ctx.config.limits.max_photo_mb:g}")))
         elif event.media.media_id:
-            res.state = {**s, "draft": {**d, "photo_media_id": event.media.media_id, "photo_skipped": False}}
+            res.state = replace(s, draft=replace(s.open_draft, photo_media_id=event.media.media_id,
+                                                 photo_skipped=False))
             res.out.append(msg(event, t(lang, "report.photo_received")))
         return True
     if event.kind == Kind.LOCATION and event.location is not None:
-        if ctx.config.region.contains(event.location.latitude, event.location.longitude):
-            res.state = {**s, "draft": {**d, "latitude": event.location.latitude,
-                                        "longitude": event.location.longitude}}
+        lat, lon = event.location.latitude, event.location.longitude
+        if ctx.config.region.contains(lat, lon):
+            res.state = replace(s, draft=replace(s.open_draft, latitude=lat, longitude=lon))
             res.out.append(msg(event, t(lang, "report.location_received")))
         else:
             res.out.append(msg(event, t(lang, "report.outside_region", region=ctx.config.region.name,
@@ -211,24 +224,24 @@ def absorb(res: StepResult, event: Inbound, ctx: Context) -> bool:
     return False
 
 
-def takes_photo(state: dict, config) -> bool:
+def takes_photo(state: ConversationState, config: Deployment) -> bool:
     """Whether a photo sent now would be kept: a draft is open at a step that absorbs one (the photo step, or an
     earlier or later step of a type that has photos). The web chat stores no upload otherwise."""
-    d = state.get("draft") or {}
-    if not d or state.get("step") not in ("type", "photo", "location", "description"):
+    if state.draft is None or state.step not in (Step.TYPE, Step.PHOTO, Step.LOCATION, Step.DESCRIPTION):
         return False
-    it = config.incident_type(d.get("type", "")) if d.get("type") else None
-    return state.get("step") in ("type", "photo") or (it is not None and it.photo != "none")
+    code = state.draft.incident_type
+    it = config.incident_type(code) if code else None
+    return state.step in (Step.TYPE, Step.PHOTO) or (it is not None and it.photo != "none")
 
 
 # --- commands and timers -----------------------------------------------------------------------------
 
-def cmd_start(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    return with_timers(step_idle({**s, "draft": None}, event, ctx), ctx)
+def cmd_start(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    return with_timers(step_idle(replace(s, draft=None), event, ctx), ctx)
 
 
-def cmd_status(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    lang = s["lang"]
+def cmd_status(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    lang = s.lang
     if not ctx.cases:
         return reply(s, event, t(lang, "status.none"))
     tz = ZoneInfo(ctx.config.region.timezone)
@@ -241,117 +254,67 @@ def cmd_status(s: dict, event: Inbound, ctx: Context) -> StepResult:
     return reply(s, event, "\n".join(lines))
 
 
-def cmd_cancel(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def cmd_cancel(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     return cancel(s, event, ctx)
 
 
-def cmd_language(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    choices = (Choice("lang:id", "🇮🇩 Bahasa Indonesia"), Choice("lang:en", "🇬🇧 English"))
-    return StepResult(s, [msg(event, t(s["lang"], "language.ask"), choices=choices)])
+def cmd_language(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    choices = tuple(Choice(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES)
+    return StepResult(s, [msg(event, t(s.lang, "language.ask"), choices=choices)])
 
 
-def set_language(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def set_language(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     lang = event.choice.removeprefix("lang:")
-    s = {**s, "lang": lang if lang in ("id", "en") else s["lang"]}
-    res = StepResult(s, [msg(event, t(s["lang"], "language.set"))], [SetLanguage(s["lang"])])
-    return ask(res, event, ctx) if s.get("draft") else res
+    s = replace(s, lang=lang if lang in LANGUAGES else s.lang)
+    res = StepResult(s, [msg(event, t(s.lang, "language.set"))], [SetLanguage(s.lang)])
+    return ask(res, event, ctx) if s.draft else res
 
 
-def rate(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def rate(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Stars from the rating request; the service checks the case is theirs, closed and not yet rated."""
-    _, case_text, stars_text = (event.choice.split(":") + ["", ""])[:3]
+    _, case_text, stars_text = [*event.choice.split(":"), "", ""][:3]
     case_id, stars = number(case_text, 1, MAX_ID), number(stars_text, 1, 5)  # 1-5 is what the request offered
     if case_id is None or stars is None:
         return StepResult(s)
-    skip = (Choice("rate_skip", t(s["lang"], "button.skip")),)
-    out = [msg(event, t(s["lang"], "rating.thanks", stars="⭐" * stars), choices=skip)]
-    return StepResult({**s, "comment_for": case_id}, out, [RateCase(case_id, stars)])
+    skip = (Choice("rate_skip", t(s.lang, "button.skip")),)
+    out = [msg(event, t(s.lang, "rating.thanks", stars="⭐" * stars), choices=skip)]
+    return StepResult(replace(s, comment_for=case_id), out, [RateCase(case_id, stars)])
 
 
-def rating_comment(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    case_id, s = s["comment_for"], {**s, "comment_for": None}
-    if event.kind != Kind.TEXT or not event.text.strip():
-        return reply(s, event, t(s["lang"], "rating.done"))
+def rating_comment(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    case_id, s = s.comment_for, replace(s, comment_for=None)
+    if case_id is None or event.kind != Kind.TEXT or not event.text.strip():
+        return reply(s, event, t(s.lang, "rating.done"))
     text = event.text.strip()[: ctx.config.limits.max_description_chars]
-    return StepResult(s, [msg(event, t(s["lang"], "rating.done"))], [CommentRating(case_id, text)])
+    return StepResult(s, [msg(event, t(s.lang, "rating.done"))], [CommentRating(case_id, text)])
 
 
-def cmd_help(s: dict, event: Inbound, ctx: Context) -> StepResult:
-    return reply(s, event, t(s["lang"], "help.citizen", number=ctx.config.region.emergency_number))
+def cmd_help(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    return reply(s, event, t(s.lang, "help.citizen", number=ctx.config.region.emergency_number))
 
 
-COMMANDS = {"start": cmd_start, "status": cmd_status, "batal": cmd_cancel, "cancel": cmd_cancel,
-            "bahasa": cmd_language, "language": cmd_language, "bantuan": cmd_help, "help": cmd_help}
+COMMANDS: dict[str, Handler] = {
+    "start": cmd_start, "status": cmd_status, "batal": cmd_cancel, "cancel": cmd_cancel,
+    "bahasa": cmd_language, "language": cmd_language, "bantuan": cmd_help, "help": cmd_help,
+}
 
 
 def with_timers(res: StepResult, ctx: Context) -> StepResult:
     """While a draft is open, re-arm the reminder and the expiry; each carries the touch it was set at."""
-    if res.state.get("draft"):
-        touch, conv = res.state["touch"], ctx.config.conversation
-        res.state = {**res.state, "reminded": False}
+    if res.state.draft:
+        touch, conv = res.state.touch, ctx.config.conversation
+        res.state = replace(res.state, reminded=False)
         res.timers += [StartTimer("draft_reminder", timedelta(minutes=conv.reminder_minutes), 0, {"touch": touch}),
                        StartTimer("draft_expire", timedelta(minutes=conv.expire_minutes), 0, {"touch": touch})]
     return res
 
 
-def on_timer(s: dict, event: Inbound, ctx: Context) -> StepResult:
+def on_timer(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Remind once, then expire; a timer set before the reporter's latest message does nothing."""
-    stale = event.timer_payload.get("touch") != s["touch"] or not s.get("draft")
-    if stale:
+    if event.timer_payload.get("touch") != s.touch or not s.draft:
         return StepResult(s)
-    if event.timer == "draft_reminder" and not s.get("reminded"):
-        res = StepResult({**s, "reminded": True}, [msg(event, t(s["lang"], "report.reminder"))])
-        return ask(res, event, ctx)
+    if event.timer == "draft_reminder" and not s.reminded:
+        return ask(StepResult(replace(s, reminded=True), [msg(event, t(s.lang, "report.reminder"))]), event, ctx)
     if event.timer == "draft_expire":
-        return StepResult({**s, "step": "idle", "draft": None}, [msg(event, t(s["lang"], "report.expired"))])
+        return StepResult(replace(s, step=Step.IDLE, draft=None), [msg(event, t(s.lang, "report.expired"))])
     return StepResult(s)
-
-
-# --- small helpers -----------------------------------------------------------------------------------
-
-def itype(s: dict, ctx: Context) -> IncidentType | None:
-    code = (s.get("draft") or {}).get("type")
-    return ctx.config.incident_type(code) if code else None
-
-
-def may_skip_photo(it: IncidentType | None) -> bool:
-    return it is not None and (it.photo != "required" or it.urgent)
-
-
-def type_choices(lang: str, ctx: Context) -> tuple[Choice, ...]:
-    return tuple(Choice(f"type:{it.code}", f"{it.emoji} {it.name.get(lang)}".strip())
-                 for it in ctx.config.incident_types)
-
-
-def skip_choice(lang: str) -> tuple[Choice, ...]:
-    return (Choice("skip", t(lang, "button.skip")),)
-
-
-def confirm_choices(lang: str) -> tuple[Choice, ...]:
-    return (Choice("confirm:send", t(lang, "button.send")), Choice("confirm:cancel", t(lang, "button.cancel")))
-
-
-def summary(s: dict, ctx: Context) -> str:
-    d, lang, it = s["draft"], s["lang"], itype(s, ctx)
-    if d.get("latitude") is not None:
-        where = t(lang, "summary.pin", lat=f"{d['latitude']:.5f}", lon=f"{d['longitude']:.5f}")
-    else:
-        where = d.get("address", "")
-    photo = t(lang, "summary.photo_yes") if d.get("photo_media_id") else t(lang, "summary.photo_no")
-    return t(lang, "report.summary", type=it.name.get(lang), location=where, photo=photo,
-             description=d.get("description") or "-")
-
-
-def hint(lang: str, event: Inbound, fallback_key: str) -> str:
-    """Explain what we cannot use (a voice note, a sticker…) before repeating what we need."""
-    if event.kind in MEDIA_KINDS or (event.kind == Kind.DOCUMENT and event.media is None):
-        return t(lang, f"hint.{event.kind.value}") + "\n" + t(lang, fallback_key)
-    return t(lang, fallback_key)
-
-
-def msg(event: Inbound, text: str, **kw) -> Outbound:
-    return Outbound(to=event.chat, text=text, **kw)
-
-
-def reply(s: dict, event: Inbound, text: str) -> StepResult:
-    return StepResult(s, [msg(event, text)])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from core.messages import Outbound
+from workflows.conversation_state import ConversationState
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class StartTimer:
 
 @dataclass
 class StepResult:
-    state: dict
+    """Built up by a step: `state` is the conversation after it (flows that keep none leave the default)."""
+
+    state: ConversationState = field(default_factory=ConversationState)
     out: list[Outbound] = field(default_factory=list)
     commands: list[Any] = field(default_factory=list)
     timers: list[StartTimer] = field(default_factory=list)

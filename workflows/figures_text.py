@@ -36,7 +36,7 @@ def next_digest_at(config: Deployment, now: datetime) -> datetime:
 def _duration(seconds: float | None, lang: str) -> str:
     if seconds is None:
         return "-"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
         return t(lang, "figures.hm", hours=hours, minutes=minutes)

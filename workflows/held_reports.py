@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from core.config import Deployment
 from core.i18n import t
-from core.messages import Address, Outbound, Priority
+from core.messages import Outbound, Priority
+from workflows.addresses import operators_address
 
 SHOWN_TICKETS = 10  # the newest tickets on the card; the dashboard lists them all
 
@@ -18,5 +19,5 @@ def summary_card(config: Deployment, *, count: int, tickets: list[str], ref: str
     lang = config.region.default_language
     text = t(lang, "held.summary_overall" if overall else "held.summary_address", count=count,
              tickets=", ".join(tickets[-SHOWN_TICKETS:]))
-    ops = Address("telegram", str(config.operators.telegram_chat_id))
-    return Outbound(to=ops, text=text, priority=Priority.NORMAL, ref=ref if first else "", edit_of="" if first else ref)
+    return Outbound(to=operators_address(config), text=text, priority=Priority.NORMAL, ref=ref if first else "",
+                    edit_of="" if first else ref)

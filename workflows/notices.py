@@ -4,22 +4,18 @@ from __future__ import annotations
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Choice, Outbound, Priority
+from workflows.addresses import leader_address, operators_address
 from workflows.cards import agency_name, citizen_lines
+
+__all__ = ["agencies_text", "leader_address", "low_rating_alert", "rating_request", "reporter_update"]
 
 
 def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticket: str, urgent: bool = False,
-                    case_id: int | None = None, **params) -> Outbound:
+                    case_id: int | None = None, **params: object) -> Outbound:
     """One status message to a reporter (`chat` is their `channel:id` address)."""
     text = t(lang, key, ticket=ticket, number=config.region.emergency_number, **params)
     return Outbound(to=Address.parse(chat), text=text, priority=Priority.URGENT if urgent else Priority.NORMAL,
                     template="status_update", case_id=case_id)
-
-
-def leader_address(leader) -> Address:
-    """Leaders are reached on Telegram when they have it, else on WhatsApp."""
-    if leader.telegram_user_id is not None:
-        return Address("telegram", str(leader.telegram_user_id))
-    return Address("whatsapp", leader.whatsapp)
 
 
 def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:
@@ -37,5 +33,5 @@ def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str =
     lang = config.region.default_language
     lines = [t(lang, "rating.low_alert_head", ticket=ticket, stars="⭐" * stars),
              *citizen_lines(lang, comment=(comment, config.limits.max_description_chars))]
-    return Outbound(to=Address("telegram", str(config.operators.telegram_chat_id)), text="\n".join(lines),
+    return Outbound(to=operators_address(config), text="\n".join(lines),
                     priority=Priority.NORMAL)

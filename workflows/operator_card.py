@@ -4,14 +4,17 @@ from __future__ import annotations
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Outbound, Priority
-from workflows.cards import CaseView, card_message, local_time
-from workflows.notices import leader_address
+from workflows.addresses import leader_address
+from workflows.card_messages import card_message
+from workflows.cards import CaseView, local_time
 
 
 def on_submitted(view: CaseView, config: Deployment) -> list[Outbound]:
-    """The report card (photo, text, buttons, map link: no separate pin, see cards.map_link) and each leader's notice."""
+    """The report card (photo, text, buttons, map link: no separate pin, see cards.map_link) and each leader's
+    notice."""
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
+    assert it is not None, "a case's type is one of the deployment's"
     priority = Priority.URGENT if view.urgent else Priority.NORMAL
     out = [card_message(view, config, edit=False)]
     urgency = t(lang, "card.urgent", minutes=it.sla_minutes) if it.urgent else t(lang, "card.normal")

@@ -18,7 +18,8 @@ def _note(note: str, config: Deployment, lang: str) -> str:
         return t(lang, f"timeline.{kind}", agency=agency_name(config, agency, lang), extra=extra.replace("eta=", ""))
     if kind == "support":
         src, _, dst = rest.partition("->")
-        return t(lang, "timeline.support", agency=agency_name(config, src, lang), support=agency_name(config, dst, lang))
+        return t(lang, "timeline.support", agency=agency_name(config, src, lang),
+                 support=agency_name(config, dst, lang))
     return t(lang, "timeline.note", note=note) if note else ""
 
 

@@ -1,12 +1,13 @@
-"""Run CPU-heavy work (Pillow, Argon2) off the event loop with bounded concurrency, so one upload never stalls the loop."""
+"""CPU-heavy work (Pillow, Argon2) off the event loop with bounded concurrency: one upload never stalls the loop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

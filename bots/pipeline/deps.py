@@ -4,29 +4,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.channel import Channel
 from core.clock import Clock
 from core.config import Deployment
-from core.coordination import Coordinator, Limit
+from core.coordination import Coordinator
 from core.messages import Address, Inbound
 from core.settings import Settings
-
-
-class Channel(Protocol):
-    """What the runtime needs from a messaging platform adapter."""
-
-    name: str
-
-    def parse(self, payload: dict) -> Inbound | None: ...
-    async def fetch_media(self, file_id: str) -> bytes: ...
-    async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
-        """Send, or with `target` (message id, original payload) edit that message in place."""
-    def limits(self, payload: dict) -> list[Limit]: ...
-    def is_group(self, chat_id: str) -> bool:
-        """Whether the chat is a group (paced as one, the most urgent first): only the adapter knows its ids."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
@@ -61,7 +61,7 @@ async def store_or_park(deps: Deps, channel: str, write: Callable[..., Awaitable
         if parked and new:
             DELIVERIES_PARKED.labels(channel).inc()
         return new
-    except Exception as exc:  # noqa: BLE001 - sorted below: a refused value, or storage down
+    except Exception as exc:  # sorted below: a refused value, or storage down
         if not value_problem(exc):
             log.error("inbox_store_failed", channel=channel, error=type(exc).__name__)
             raise StorageDown from exc
@@ -72,7 +72,7 @@ async def store_or_park(deps: Deps, channel: str, write: Callable[..., Awaitable
             new = await inbox.store(session, channel=channel, external_id=fallback_id,
                                     conversation_key=f"{channel}:other", payload={"unstorable": True},
                                     now=now, parked_because=reason)
-    except Exception as exc:  # noqa: BLE001 - not even the placeholder: let the platform retry
+    except Exception as exc:  # not even the placeholder: let the platform retry
         log.error("inbox_store_failed", channel=channel, error=type(exc).__name__)
         raise StorageDown from exc
     if new:

@@ -6,7 +6,8 @@ UPDATES_DUPLICATE = Counter("siaga_updates_duplicate_total", "Re-delivered updat
 EVENTS_PROCESSED = Counter("siaga_events_processed_total", "Inbox events applied", ["channel"])
 EVENTS_FAILED = Counter("siaga_events_failed_total", "Inbox event attempts that failed", ["channel"])
 DELIVERIES_PARKED = Counter("siaga_deliveries_parked_total",
-                            "Authenticated deliveries stored parked (unusable or not storable as sent), still acknowledged",
+                            "Authenticated deliveries stored parked (unusable or not storable as sent), "
+                            "still acknowledged",
                             ["channel"])
 MESSAGES_SENT = Counter("siaga_messages_sent_total", "Outbound messages delivered", ["channel"])
 SEND_RETRIES = Counter("siaga_send_retries_total", "Sends postponed (rate limits, 429, errors)", ["channel", "reason"])

@@ -49,6 +49,7 @@ class Processor:
                 if not await self.process(item):
                     return done
                 done += 1
+                await self.deps.coord.wake("outbox")  # its replies (a button's answer: ~15 s to live) go out now
 
     async def process(self, item) -> bool:
         """Parse, fetch media, apply; a failure is recorded on the item and retried later, never dropped, and

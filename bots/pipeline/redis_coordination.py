@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 import redis.asyncio as aioredis
 
@@ -115,7 +115,7 @@ class RedisCoordinator:
         event = self._events.setdefault(topic, asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         event.clear()
 
@@ -135,7 +135,7 @@ class RedisCoordinator:
                         self._events.setdefault(topic, asyncio.Event()).set()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception:  # noqa: BLE001 - Redis away or a garbled message: listen again in a second
                 await asyncio.sleep(1)
 
     async def ping(self) -> bool:
@@ -149,6 +149,6 @@ class RedisCoordinator:
             self._listener.cancel()
             try:
                 await self._listener
-            except (asyncio.CancelledError, Exception):
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing: how the listener ended is moot
                 pass
         await self.redis.aclose()

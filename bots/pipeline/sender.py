@@ -10,6 +10,7 @@ from bots.pipeline.deps import Deps
 from bots.pipeline.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
 from core import outbox
 from core.failure import scrubbed
+from core.messages import Address
 from core.models import Case, CaseEvent, Conversation, Media, OutboxItem
 from core.sending import RetryLater, Undeliverable
 
@@ -47,10 +48,15 @@ class Sender:
         if channel is None:
             await self._dead(item, f"channel {item.channel} is not configured")
             return
-        wait = await self.deps.coord.take(channel.limits(item.payload))
+        try:
+            message = outbox.message_of(item)
+        except (KeyError, TypeError, ValueError) as exc:  # a row no version of Outbound could have written
+            await self._dead(item, f"unreadable message: {type(exc).__name__}")
+            return
+        wait = await self.deps.coord.take(channel.limits(message))
         while 0 < wait <= HOLD:  # a slot within a second: wait for it here rather than write a postponement
             await asyncio.sleep(wait)
-            wait = await self.deps.coord.take(channel.limits(item.payload))
+            wait = await self.deps.coord.take(channel.limits(message))
         if wait > 0:
             SEND_RETRIES.labels(item.channel, "own_limit").inc()
             await self._postpone(item, wait, None, count=False)
@@ -65,12 +71,12 @@ class Sender:
             if found == "gone":
                 await self._dead(item, "the message to edit was never delivered")
                 return
-            target = (original.platform_message_id, original.payload)
-        extra = {"window_open": await self._window_open(item)} if getattr(channel, "needs_window", False) else {}
+            target = (original.platform_message_id, outbox.message_of(original))
+        window_open = await self._window_open(message.to) if channel.needs_window else True
         keeper = asyncio.create_task(self._hold(item))
         try:
-            photo = None if target else await self._photo(item.payload.get("photo_media_id"))
-            message_id = await channel.send(item.payload, photo, target, **extra)
+            photo = None if target else await self._photo(message.photo_media_id)
+            message_id = await channel.send(message, photo, target, window_open=window_open)
         except RetryLater as exc:
             SEND_RETRIES.labels(item.channel, "retry_after").inc()
             log.info("send_retry_after", after=exc.after)
@@ -100,10 +106,10 @@ class Sender:
             except Exception as exc:  # noqa: BLE001 - the database is away: the send itself decides what happens
                 log.warning("lease_renewal_failed", error=type(exc).__name__)
 
-    async def _window_open(self, item: OutboxItem) -> bool:
+    async def _window_open(self, to: Address) -> bool:
         """Whether the person wrote to us in the last 24 hours (a few minutes' margin for the send itself)."""
         async with self.deps.sessions() as session:
-            conv = await session.get(Conversation, f"{item.channel}:{item.payload['to']['id']}")
+            conv = await session.get(Conversation, str(to))
         last = conv.last_inbound_at if conv is not None else None
         return last is not None and self.deps.clock.now() - last < WINDOW
 

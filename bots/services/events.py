@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.pipeline.deps import Deps
-from bots.services import sla_clock, submission, web_hold
+from bots.services import sla_timers, submission, web_hold
 from bots.services.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
@@ -16,6 +17,7 @@ from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
 from workflows import citizen_report, notices
 from workflows.context import CaseSummary, Context
+from workflows.conversation_state import ConversationState
 from workflows.effects import CommentRating, RateCase, SetLanguage, StepResult, SubmitCase, coalesce
 
 log = structlog.get_logger()
@@ -52,19 +54,20 @@ async def _handle_once(deps: Deps, item_id: int, event: Inbound | None, ticket: 
 
 
 async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ticket: str) -> StepResult:
-    if event.kind == Kind.TIMER and sla_clock.is_clock_event(event):
-        return StepResult({}, await sla_clock.handle(session, deps.config, event, now))
+    if event.kind == Kind.TIMER and sla_timers.is_clock_event(event):
+        return StepResult(out=await sla_timers.handle(session, deps.config, event, now))
     if not event.is_private:
-        return StepResult({}, await Desk(session, deps.config, event, now).handle())
+        return StepResult(out=await Desk(session, deps.config, event, now).handle())
     conv = await repository.conversation_for_update(session, item.conversation_key)
+    state = ConversationState.from_json(conv.state)  # whatever shape an earlier version stored
     if event.kind != Kind.TIMER:
         conv.last_inbound_at = now  # opens WhatsApp's 24-hour window
     if is_desk_event(event, deps.config) or (
             is_crew_member(event, deps.config) and await finishing_task(session, str(event.sender), None)):
-        return StepResult(conv.state, await Desk(session, deps.config, event, now).handle())
-    if event.kind != Kind.TIMER and (flooded := await _flooded(deps, session, item, event, conv.state)) is not None:
+        return StepResult(state, await Desk(session, deps.config, event, now).handle())
+    if event.kind != Kind.TIMER and (flooded := await _flooded(deps, session, item, event, state)) is not None:
         return flooded
-    lang = conv.state.get("lang") or deps.config.region.default_language
+    lang = state.lang or deps.config.region.default_language
     reporter = await repository.reporter_for(session, event.sender.channel, event.sender.id, event.sender_name,
                                              lang, now)
     if reporter.phone is None and event.sender.channel == "whatsapp" and event.sender.id.isdigit():
@@ -73,7 +76,7 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
     ctx = Context(config=deps.config, now=now, ticket=ticket, blocked=reporter.blocked,
                   reports_last_hour=await repository.reports_since(session, reporter.id, now - timedelta(hours=1)),
                   cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases))
-    result = citizen_report.step(conv.state, event, ctx)
+    result = citizen_report.step(state, event, ctx)
     for command in result.commands:
         if isinstance(command, SubmitCase):
             if await repository.ticket_taken(session, command.ticket):
@@ -96,18 +99,18 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
             reporter.language = command.language
         elif isinstance(command, (RateCase, CommentRating)):
             await _rating(deps, session, reporter, command, result, now)
-    conv.state, conv.version, conv.updated_at = result.state, conv.version + 1, now
+    conv.state, conv.version, conv.updated_at = result.state.to_json(), conv.version + 1, now
     return result
 
 
-async def _flooded(deps: Deps, session, item, event: Inbound, state: dict) -> StepResult | None:
+async def _flooded(deps: Deps, session, item, event: Inbound, state: ConversationState) -> StepResult | None:
     """A burst of messages from one citizen: answer once, then let the rest pass unprocessed until it calms."""
     limit = deps.config.limits.messages_per_minute
     count = await inbox.recent_count(session, item, 60)
     if count <= limit:
         return None
     log.info("flood_limited", count=count)
-    lang = state.get("lang") or deps.config.region.default_language
+    lang = state.lang or deps.config.region.default_language
     out = [Outbound(to=event.chat, text=t(lang, "flood.messages", number=deps.config.region.emergency_number))]
     return StepResult(state, out if count == limit + 1 else [])
 
@@ -128,10 +131,10 @@ async def _rating(deps: Deps, session, reporter, command, result: StepResult, no
             if case.rating <= deps.config.cases.low_rating_alert:
                 result.out.append(notices.low_rating_alert(deps.config, case.ticket, case.rating, command.text))
     except casework.NotAllowed as exc:
-        lang = result.state.get("lang", deps.config.region.default_language)
+        lang = result.state.lang or deps.config.region.default_language
         chat = result.out[0].to if result.out else Address.parse(actor)
         result.out = [Outbound(to=chat, text=t(lang, exc.key))]
-        result.state = {**result.state, "comment_for": None}
+        result.state = replace(result.state, comment_for=None)
 
 
 async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResult, now: datetime) -> None:

@@ -5,12 +5,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services.desk import case_view
+from bots.services.case_view import case_view
 from core import roster, sla
 from core.config import Deployment
 from core.messages import Outbound
 from core.models import Case
-from workflows import clock_notices, operator_card
+from workflows import operator_card, sla_notices
 
 
 async def on_submitted(session: AsyncSession, config: Deployment, case: Case, now: datetime) -> list[Outbound]:
@@ -22,5 +22,5 @@ async def on_submitted(session: AsyncSession, config: Deployment, case: Case, no
     view = await case_view(session, case, config, now)
     out = operator_card.on_submitted(view, config)
     if not await roster.on_duty(session, roster.OPERATOR, now, config.roster.shift_max_hours):
-        out += clock_notices.no_operator(view, config)
+        out += sla_notices.no_operator(view, config)
     return out

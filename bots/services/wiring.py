@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bots.pipeline.deps import Handlers
-from bots.services import dashboard_actions, events, sla_clock
+from bots.services import dashboard_actions, events, sla_timers
 from core import timers
 
 
@@ -10,4 +10,4 @@ def handlers() -> Handlers:
     """Apply an event with the services; rebuild the pseudo-channels' events; plan the calendar's timers."""
     return Handlers(apply=events.handle,
                     parsers={timers.CHANNEL: events.timer_event, dashboard_actions.CHANNEL: dashboard_actions.parse},
-                    plan_calendar=sla_clock.plan_calendar)
+                    plan_calendar=sla_timers.plan_calendar)

@@ -14,7 +14,7 @@ from bots.telegram import parse as tg_parse
 from bots.telegram.render import render, render_edit
 from core.coordination import Limit
 from core.i18n import t
-from core.messages import Inbound
+from core.messages import Inbound, Outbound
 from core.sending import MediaGone, RetryLater, Undeliverable
 
 log = structlog.get_logger()
@@ -22,7 +22,10 @@ COMMANDS = ("start", "status", "batal", "bahasa", "bantuan")
 
 
 class TelegramChannel:
+    """The `Channel` port on the Bot API; `register` (webhook and command menu) is Telegram's own step."""
+
     name = "telegram"
+    needs_window = False  # a bot may write to anyone who started it, at any time
 
     def __init__(self, token: str, base_url: str = "https://api.telegram.org") -> None:
         base = base_url.rstrip("/")
@@ -51,27 +54,28 @@ class TelegramChannel:
         """Telegram's convention: groups, supergroups and channels have negative ids, people positive ones."""
         return chat_id.startswith("-")
 
-    def limits(self, payload: dict) -> list[Limit]:
+    def limits(self, message: Outbound) -> list[Limit]:
         """~30 messages/s per bot, 20 a minute per group (sends and edits), about one a second per private chat.
         The bot-wide budget keeps a margin (25/s): a slot is taken before the request travels and several
         workers send at once, so arrivals bunch up (bench/outbound_limits.py measured 30/s overrunning).
         Answers to button presses are not messages and count against none of them (bench/peer.py found them
         taking 4 of every 10 slots of a citizen's report)."""
-        if payload.get("answer_callback"):
+        if message.answer_callback:
             return []
         overall = Limit("tg:bot", 25, 1.0)
         paced = Limit("tg:pace", 3, 0.12)  # and evenly spread, so a slow request cannot land with the next batch
-        chat = str(payload["to"]["id"])
+        chat = message.to.id
         if self.is_group(chat):  # edits count too; bursts of 8, so a minute's budget is not spent at once
             # 20 per 62 s: two seconds of margin absorb a request that travelled slower than the next
             return [overall, paced, Limit(f"tg:group:{chat}", 20, 62.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
         # A person may get a short burst (a prompt right after a confirmation), then about one a second.
         return [overall, paced, Limit(f"tg:chat:{chat}", 3, 3.3)]
 
-    async def send(self, payload: dict, photo: bytes | None, target: tuple[str, dict] | None = None) -> str | None:
+    async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
+                   window_open: bool = True) -> str | None:
         """Perform the calls; returns the id of the last message sent, to edit it later."""
         message_id = None
-        calls = render_edit(payload, int(target[0]), target[1]) if target else render(payload, photo)
+        calls = render_edit(message, int(target[0]), target[1]) if target else render(message, photo)
         try:
             for call in calls:
                 result = await self._call(call)

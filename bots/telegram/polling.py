@@ -7,6 +7,7 @@ import structlog
 from telegram.error import NetworkError, TimedOut
 
 from bots.pipeline.deps import Deps
+from bots.pipeline.intake import StorageDown
 from bots.telegram.webhook import store_update
 
 log = structlog.get_logger()
@@ -25,6 +26,10 @@ async def poll(deps: Deps, stop: asyncio.Event, timeout: int = 25) -> None:
             log.info("polling_retry", error=type(exc).__name__)
             await asyncio.sleep(2)
             continue
-        for update in updates:
-            await store_update(deps, update.to_dict())
-            offset = update.update_id + 1
+        try:
+            for update in updates:
+                await store_update(deps, update.to_dict())
+                offset = update.update_id + 1
+        except StorageDown:  # the database is away: the rest is fetched again from the last stored offset
+            log.warning("polling_storage_down")
+            await asyncio.sleep(2)

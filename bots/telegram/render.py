@@ -8,8 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import (ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton,
-                      LinkPreviewOptions, ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from core.messages import Outbound
 
 TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -23,14 +33,14 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def render(payload: dict, photo: bytes | None = None) -> list[Call]:
-    """The calls that show `payload` (an `Outbound` as a dict); the last call's message is the one to remember."""
-    if payload.get("answer_callback"):
-        return [Call("answer_callback_query", {"callback_query_id": payload["answer_callback"],
-                                               "text": payload.get("text") or None})]
-    chat_id = int(payload["to"]["id"])
-    text = payload.get("text") or ""
-    markup = _markup(payload)
+def render(message: Outbound, photo: bytes | None = None) -> list[Call]:
+    """The calls that show `message`; the last call's message is the one to remember."""
+    if message.answer_callback:
+        return [Call("answer_callback_query", {"callback_query_id": message.answer_callback,
+                                               "text": message.text or None})]
+    chat_id = int(message.to.id)
+    text = message.text
+    markup = _markup(message)
     calls: list[Call] = []
     if photo is not None:
         caption, rest = _split(text, CAPTION_LIMIT)
@@ -42,19 +52,18 @@ def render(payload: dict, photo: bytes | None = None) -> list[Call]:
             calls.append(Call("send_message", {"chat_id": chat_id, "text": chunk, "link_preview_options": NO_PREVIEW}))
         calls.append(Call("send_message", {"chat_id": chat_id, "text": _chunks(text, TEXT_LIMIT)[-1],
                                            "reply_markup": markup, "link_preview_options": NO_PREVIEW}))
-    if payload.get("location"):
-        loc = payload["location"]
-        calls.append(Call("send_location", {"chat_id": chat_id, "latitude": loc["latitude"],
-                                            "longitude": loc["longitude"]}))
+    if message.location is not None:
+        calls.append(Call("send_location", {"chat_id": chat_id, "latitude": message.location.latitude,
+                                            "longitude": message.location.longitude}))
     return calls
 
 
-def render_edit(payload: dict, message_id: int, original: dict) -> list[Call]:
+def render_edit(message: Outbound, message_id: int, original: Outbound) -> list[Call]:
     """Edit a card in place: its caption when it went out as a photo with buttons, else its text."""
-    chat_id = int(payload["to"]["id"])
-    markup = _markup(payload) or InlineKeyboardMarkup([])
-    sent_as = render(original, photo=b"" if original.get("photo_media_id") else None)
-    text = payload.get("text") or ""
+    chat_id = int(message.to.id)
+    markup = _markup(message) or InlineKeyboardMarkup([])
+    sent_as = render(original, photo=b"" if original.photo_media_id else None)
+    text = message.text
     if sent_as and sent_as[-1].method == "send_photo":
         caption = text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + "…"
         return [Call("edit_message_caption", {"chat_id": chat_id, "message_id": message_id, "caption": caption,
@@ -64,20 +73,19 @@ def render_edit(payload: dict, message_id: int, original: dict) -> list[Call]:
                                        "reply_markup": markup, "link_preview_options": NO_PREVIEW})]
 
 
-def _markup(payload: dict):
+def _markup(message: Outbound):
     """Choices become an inline keyboard; a location request a one-time reply keyboard."""
-    choices = payload.get("choices") or ()
-    if choices:
-        cols = max(1, payload.get("columns") or 1)
-        buttons = [InlineKeyboardButton(c["label"], callback_data=c["data"]) for c in choices]
+    if message.choices:
+        cols = max(1, message.columns or 1)
+        buttons = [InlineKeyboardButton(c.label, callback_data=c.data) for c in message.choices]
         return InlineKeyboardMarkup([buttons[i:i + cols] for i in range(0, len(buttons), cols)])
-    if payload.get("request_location"):
-        label = payload.get("location_label") or "📍"
+    if message.request_location:
+        label = message.location_label or "📍"
         return ReplyKeyboardMarkup([[KeyboardButton(label, request_location=True)]], resize_keyboard=True,
                                    one_time_keyboard=True)
-    if payload.get("force_reply"):
+    if message.force_reply:
         return ForceReply()
-    if payload.get("remove_keyboard"):
+    if message.remove_keyboard:
         return ReplyKeyboardRemove()
     return None
 

@@ -74,7 +74,8 @@ async def sign_in(request: Request, username: str, password: str, code: str) -> 
     async with deps.sessions() as session, session.begin():
         outcome = await accounts.finish(session, attempt, password_ok, code, deps.clock.now())
         token = await accounts.open_session(session, outcome.account, deps.clock.now()) if outcome.account else None
-        action = "signin_ok" if token else ("signin_bad_code" if password_ok and attempt.account_id else "signin_failed")
+        action = "signin_ok" if token else (
+            "signin_bad_code" if password_ok and attempt.account_id else "signin_failed")
         audit.record(session, actor=username if attempt.account_id else "?", action=action, at=now, address=where,
                      detail="" if attempt.account_id else "unknown_username")
     return outcome, token
@@ -100,3 +101,8 @@ def new_login_token() -> str:
 
 def to_login() -> RedirectResponse:
     return RedirectResponse("/dashboard/login", status_code=303)
+
+
+def sees_exact_place(account: Account) -> bool:
+    """Only operators, who send help, see where exactly; leaders read positions rounded to about 1 km."""
+    return account.role == "operator"

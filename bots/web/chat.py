@@ -17,10 +17,11 @@ from bots.pipeline.cpu import run_cpu
 from bots.pipeline.media import store_photo
 from bots.web import chat_limits
 from bots.web.pages import language, render
-from core import inbox, signing
+from core import inbox, outbox, signing
 from core.models import Conversation, OutboxItem
 from core.photos import Photo, inspect_photo
 from workflows.citizen_report import takes_photo
+from workflows.conversation_state import ConversationState
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 COOKIE = "siaga_chat"
@@ -124,7 +125,7 @@ async def _photo_wanted(deps, chat: str) -> bool:
     """Whether the chat's report is at a step that keeps a photo, so no upload is stored for nothing."""
     async with deps.sessions() as session:
         conv = await session.get(Conversation, f"web:{chat}")
-    return conv is not None and takes_photo(conv.state or {}, deps.config)
+    return conv is not None and takes_photo(ConversationState.from_json(conv.state), deps.config)
 
 
 @router.get("/api/messages")
@@ -138,10 +139,11 @@ async def messages(request: Request, after: int = Query(0, ge=-2**63, le=2**63 -
             OutboxItem.channel == "web", OutboxItem.chat_id == chat, OutboxItem.status == "sent", OutboxItem.id > after)
             .order_by(OutboxItem.id).limit(100))).all()
     out = []
-    for row_id, p in rows:
-        if p.get("answer_callback") and not p.get("text"):
+    for row_id, payload in rows:
+        said = outbox.decode(payload)
+        if said.answer_callback and not said.text:
             continue
-        out.append({"id": row_id, "text": p.get("text") or "", "request_location": bool(p.get("request_location")),
-                    "location_label": p.get("location_label") or "",
-                    "choices": [{"data": c["data"], "label": c["label"]} for c in p.get("choices") or ()]})
+        out.append({"id": row_id, "text": said.text, "request_location": said.request_location,
+                    "location_label": said.location_label,
+                    "choices": [{"data": c.data, "label": c.label} for c in said.choices]})
     return {"messages": out, "last": rows[-1][0] if rows else after, "lang": language(request)}

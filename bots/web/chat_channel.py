@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from core import button_data
 from core.coordination import Limit
-from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef
+from core.messages import Address, GeoPoint, Inbound, Kind, MediaRef, Outbound
 
 KINDS = {"text", "choice", "location", "photo"}
 
 
 class WebChatChannel:
+    """The `Channel` port for the browser chat: nothing to connect, nothing to pace, no window."""
+
+    name = "web"
     needs_window = False
 
     async def start(self) -> None: ...
@@ -61,8 +64,9 @@ class WebChatChannel:
         """A web chat is one browser: never a group, whatever characters its server-issued id has."""
         return False
 
-    def limits(self, payload: dict) -> list[Limit]:
+    def limits(self, message: Outbound) -> list[Limit]:
         return []
 
-    async def send(self, payload: dict, photo: bytes | None, target=None) -> str:
+    async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
+                   window_open: bool = True) -> str | None:
         return "web"  # the page reads the row itself

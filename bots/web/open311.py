@@ -27,7 +27,7 @@ def _error(status: int, description: str) -> JSONResponse:
 def _when(text: str | None) -> datetime | None:
     if not text:
         return None
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text)  # Python 3.11 reads a trailing "Z" too
     if value.tzinfo is None:
         raise ValueError("a time zone is required (e.g. 2026-11-27T00:00:00+07:00)")
     return value

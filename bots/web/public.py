@@ -31,4 +31,5 @@ async def public(request: Request):
     by_type = Counter(periods[-1][1].by_type)
     rows = [(deps.config.incident_type(code).name.get(lang) if deps.config.incident_type(code) else code, n)
             for code, n in by_type.most_common()]
-    return render(request, "public.html", periods=periods, by_type=rows, percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes)
+    return render(request, "public.html", periods=periods, by_type=rows,
+                  percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes)

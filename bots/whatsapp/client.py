@@ -9,13 +9,15 @@ from bots.whatsapp import parse as wa_parse
 from bots.whatsapp.render import render
 from core.config import Deployment
 from core.coordination import Limit
-from core.messages import Inbound
+from core.messages import Inbound, Outbound
 from core.sending import MediaGone, RetryLater, Undeliverable
 
 RETRY_LATER = {4, 80007, 130429, 131048, 131056, 133016}
 
 
 class WhatsAppChannel:
+    """The `Channel` port on the Cloud API (pywa)."""
+
     name = "whatsapp"
     needs_window = True  # free-form messages only within 24 h of the person's last message
 
@@ -37,10 +39,10 @@ class WhatsAppChannel:
     def parse(self, payload: dict) -> Inbound | None:
         return wa_parse.parse(payload)
 
-    async def fetch_media(self, media_id: str) -> bytes:
+    async def fetch_media(self, file_id: str) -> bytes:
         """The media id lives 7 days; its URL only 5 minutes and needs the bearer token, so resolve it now."""
         try:
-            url = await self.wa.get_media_url(media_id)
+            url = await self.wa.get_media_url(file_id)
         except WhatsAppError as exc:
             if exc.code == 100:  # "Object with ID … does not exist": the id is wrong or expired
                 raise MediaGone(exc.message) from None
@@ -51,16 +53,17 @@ class WhatsAppChannel:
         """The Cloud API only talks to people: every chat is one person's."""
         return False
 
-    def limits(self, payload: dict) -> list[Limit]:
+    def limits(self, message: Outbound) -> list[Limit]:
         """80 messages/s per business number; about one message per 6 s to one person."""
         spacing = self.user_interval * 1.1 + 0.1  # a margin: Meta measures arrival, not our start of sending
-        return [Limit("wa:number", 80, 1.0), Limit(f"wa:user:{payload['to']['id']}", 1, spacing)]
+        return [Limit("wa:number", 80, 1.0), Limit(f"wa:user:{message.to.id}", 1, spacing)]
 
-    async def send(self, payload: dict, photo: bytes | None, target=None, window_open: bool = True) -> str | None:
+    async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
+                   window_open: bool = True) -> str | None:
         """Perform the calls; WhatsApp cannot edit, so an edit goes out as a new message."""
         message_id = None
         try:
-            for call in render(payload, photo, window_open=window_open, templates=self.templates):
+            for call in render(message, photo, window_open=window_open, templates=self.templates):
                 sent = await getattr(self.wa, call.method)(**call.kwargs)
                 message_id = getattr(sent, "id", message_id)
         except ReEngagementMessage:

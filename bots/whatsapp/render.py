@@ -11,6 +11,7 @@ from typing import Any
 from pywa.types.templates import TemplateLanguage
 from pywa_async.types import Button, Section, SectionList, SectionRow
 
+from core.messages import Choice, Outbound
 from core.sending import Undeliverable
 
 TEXT_LIMIT, CAPTION_LIMIT, PARAM_LIMIT = 4096, 1024, 1024
@@ -26,41 +27,40 @@ class Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def render(payload: dict, photo: bytes | None = None, *, window_open: bool = True,
+def render(message: Outbound, photo: bytes | None = None, *, window_open: bool = True,
            templates: dict[str, tuple[str, str]] | None = None) -> list[Call]:
-    """The calls that show `payload`; `templates` maps a purpose to (template name, language)."""
-    to = str(payload["to"]["id"])
-    text = payload.get("text") or ""
+    """The calls that show `message`; `templates` maps a purpose to (template name, language)."""
+    to = message.to.id
+    text = message.text
     if not window_open:
-        return [_template(to, payload, templates or {})]
+        return [_template(to, message, templates or {})]
     calls: list[Call] = []
     if photo is not None:
         caption, text = text[:CAPTION_LIMIT], text[CAPTION_LIMIT:]
         calls.append(Call("send_image", {"to": to, "image": photo, "caption": caption or None,
                                          "mime_type": "image/jpeg"}))
-    choices = payload.get("choices") or []
-    if payload.get("request_location") and text:
+    if message.request_location and text:
         calls.append(Call("request_location", {"to": to, "text": text[:TEXT_LIMIT]}))
-    elif choices:
-        calls.append(_choices(to, text or "…", choices))
+    elif message.choices:
+        calls.append(_choices(to, text or "…", message.choices))
     elif text:
         # no link preview (pywa's default too): a link a citizen typed may be in the text
         calls += [Call("send_message", {"to": to, "text": text[i:i + TEXT_LIMIT], "preview_url": False})
                   for i in range(0, len(text), TEXT_LIMIT)]
-    if payload.get("location"):
-        loc = payload["location"]
-        calls.append(Call("send_location", {"to": to, "latitude": loc["latitude"], "longitude": loc["longitude"]}))
+    if message.location is not None:
+        calls.append(Call("send_location", {"to": to, "latitude": message.location.latitude,
+                                            "longitude": message.location.longitude}))
     return calls
 
 
-def _choices(to: str, text: str, choices: list[dict]) -> Call:
-    labels = [c["label"] for c in choices]
+def _choices(to: str, text: str, choices: tuple[Choice, ...]) -> Call:
+    labels = [c.label for c in choices]
     if len(choices) <= BUTTONS and all(len(label) <= BUTTON_TITLE for label in labels):
         return Call("send_message", {"to": to, "text": text[:TEXT_LIMIT],
-                                     "buttons": [Button(c["label"], callback_data=c["data"]) for c in choices]})
+                                     "buttons": [Button(c.label, callback_data=c.data) for c in choices]})
     if len(choices) <= ROWS:
-        rows = [SectionRow(title=_cut(c["label"], ROW_TITLE), callback_data=c["data"],
-                           description=c["label"][:ROW_DESCRIPTION] if len(c["label"]) > ROW_TITLE else None)
+        rows = [SectionRow(title=_cut(c.label, ROW_TITLE), callback_data=c.data,
+                           description=c.label[:ROW_DESCRIPTION] if len(c.label) > ROW_TITLE else None)
                 for c in choices]
         menu = SectionList(button_title=MENU_LABEL, sections=[Section(title="Siaga112", rows=rows)])
         return Call("send_message", {"to": to, "text": text[:TEXT_LIMIT], "buttons": menu})
@@ -72,16 +72,15 @@ def numbered(text: str, labels: list[str]) -> str:
     return text + "\n\n" + "\n".join(f"{i}. {label}" for i, label in enumerate(labels, 1))
 
 
-def _template(to: str, payload: dict, templates: dict[str, tuple[str, str]]) -> Call:
-    purpose = payload.get("template") or ""
-    if purpose not in templates:
+def _template(to: str, message: Outbound, templates: dict[str, tuple[str, str]]) -> Call:
+    if message.template not in templates:
         raise Undeliverable("outside the 24-hour window and no approved template fits this message")
-    name, language = templates[purpose]
-    body = " · ".join(line.strip() for line in (payload.get("text") or "-").splitlines() if line.strip())
+    name, language = templates[message.template]
+    body = " · ".join(line.strip() for line in (message.text or "-").splitlines() if line.strip())
     components: list[dict] = [{"type": "body", "parameters": [{"type": "text", "text": _cut(body, PARAM_LIMIT)}]}]
     components += [{"type": "button", "sub_type": "quick_reply", "index": str(i),
-                    "parameters": [{"type": "payload", "payload": c["data"]}]}
-                   for i, c in enumerate(payload.get("choices") or [])]
+                    "parameters": [{"type": "payload", "payload": c.data}]}
+                   for i, c in enumerate(message.choices)]
     return Call("send_template", {"to": to, "name": name, "language": TemplateLanguage(language),
                                   "params": components})
 

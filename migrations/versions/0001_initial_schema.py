@@ -1,12 +1,11 @@
 """Initial schema: reporters, conversations, media, cases and timeline, inbox, outbox, timers.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 21:38:42.977200
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

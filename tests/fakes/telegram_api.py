@@ -9,15 +9,14 @@ The real ``telegram.Bot`` talks to it over HTTP::
 and the fake plays the citizens and crews: ``send_text``/``send_photo``/``press_button``/... build real-shaped
 updates and POST them to the webhook (or queue them for ``getUpdates``).
 
-Methods served: getMe, sendMessage, sendPhoto, sendMediaGroup (photos), sendLocation, sendVenue,
-sendChatAction, editMessageText, editMessageCaption, editMessageReplyMarkup, deleteMessage,
-answerCallbackQuery, getFile, setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands,
-getUpdates. Any other method answers 404 like an unknown method on the real server.
+Methods served: the ones the product calls (getMe, sendMessage, sendPhoto, sendLocation, editMessageText,
+editMessageCaption, answerCallbackQuery, getFile, setWebhook, deleteWebhook, setMyCommands, getUpdates).
+Any other method answers 404 like an unknown method on the real server. Text is sent plain (the product
+never uses ``parse_mode``): a ``parse_mode`` is refused with 400, as a bad one is on the real server.
 
 Deliberate differences from the real server: webhook URLs may be plain ``http://`` (tests listen on
 localhost); a webhook delivery that keeps failing is dropped after ``webhook_max_attempts`` instead of
-being retried for 24 h; ``parse_mode`` follows tdlib's HTML/MarkdownV2/Markdown parsers closely but not
-MarkdownV2 block quotes; auto-detected entities are limited to bot commands, mentions, hashtags and
+being retried for 24 h; auto-detected entities are limited to bot commands, mentions, hashtags and
 ``http(s)://`` URLs.
 """
 
@@ -53,7 +52,6 @@ __all__ = ["Call", "FakeTelegram", "LocalServer"]
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
-MAX_ALBUM_SIZE = 10
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_PHOTO_UPLOAD_BYTES = 10 * 1024 * 1024
 GROUP_MESSAGES_PER_MINUTE = 20
@@ -66,12 +64,6 @@ FIRST_UPDATE_ID = 100_000_001
 NETWORK_FAILURE_STATUS = 599
 
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-CHAT_ACTIONS = frozenset(
-    {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-    }
-)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _BOT_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SPACES = " \t\n\r\f\v"
@@ -124,10 +116,6 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
-
-
-class _ParseError(Exception):
-    """A parse_mode error, worded like tdlib's so bots see the real "can't parse entities" text."""
 
 
 @dataclass
@@ -244,7 +232,7 @@ async def _read_params(request: Request) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Text, entities and parse modes
+# Text and entities
 
 
 def _u16(text: str) -> int:
@@ -257,363 +245,18 @@ def _entity(kind: str, offset: int, length: int, **extra: Any) -> dict:
     return {"type": kind, "offset": offset, "length": length, **extra}
 
 
-_HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
-    "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
-}
-_HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_HTML_ENTITY = re.compile(r"&(?:([a-zA-Z]+)|#(\d+)|#[xX]([0-9a-fA-F]+));?")
-
-
-def _html_entity_at(text: str, pos: int) -> tuple[str, int] | None:
-    """Decode the HTML entity at pos like tdlib (only lt/gt/amp/quot and numeric ones), else None."""
-    match = _HTML_ENTITY.match(text, pos)
-    if not match:
-        return None
-    name, decimal, hexadecimal = match.groups()
-    if name is not None:
-        return (_HTML_NAMED[name], match.end()) if name in _HTML_NAMED else None
-    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    if code == 0 or code > 0x10FFFF:
-        return None
-    if 0xD800 <= code <= 0xDFFF:
-        raise _ParseError(
-            "Text contains invalid Unicode characters after decoding HTML entities, "
-            "check for unmatched surrogate code units"
-        )
-    return chr(code), match.end()
-
-
-def _parse_html(text: str) -> tuple[str, list[dict]]:
-    """Parse Telegram's HTML subset into plain text and entities, failing with tdlib's messages."""
-    out: list[str] = []
-    u16 = 0
-    stack: list[dict] = []
-    entities: list[dict] = []
-    size = len(text)
-
-    def byte(pos: int) -> int:
-        return len(text[:pos].encode())
-
-    i = 0
-    while i < size:
-        char = text[i]
-        if char == "&" and (decoded := _html_entity_at(text, i)):
-            out.append(decoded[0])
-            u16 += _u16(decoded[0])
-            i = decoded[1]
-            continue
-        if char != "<":
-            out.append(char)
-            u16 += _u16(char)
-            i += 1
-            continue
-        begin = i
-        i += 1
-        if i < size and text[i] == "/":
-            if not stack:
-                raise _ParseError(f"Unexpected end tag at byte offset {byte(begin)}")
-            i += 1
-            name_begin = i
-            while i < size and text[i] not in _SPACES and text[i] != ">":
-                i += 1
-            end_name = text[name_begin:i].lower()
-            while i < size and text[i] in _SPACES:
-                i += 1
-            if i >= size or text[i] != ">":
-                raise _ParseError(f"Unclosed end tag at byte offset {byte(begin)}")
-            i += 1
-            opened = stack.pop()
-            if end_name and end_name != opened["tag"]:
-                raise _ParseError(
-                    f'Unmatched end tag at byte offset {byte(begin)}, expected "</{opened["tag"]}>", '
-                    f'found "</{end_name}>"'
-                )
-            _close_html_tag(opened, u16, "".join(out), stack, entities)
-            continue
-        while i < size and text[i] not in _SPACES and text[i] != ">":
-            i += 1
-        if i >= size:
-            raise _ParseError(f"Unclosed start tag at byte offset {byte(begin)}")
-        tag = text[begin + 1:i].lower()
-        if tag not in _HTML_TAGS:
-            raise _ParseError(f'Unsupported start tag "{tag}" at byte offset {byte(begin)}')
-        attrs: dict[str, str] = {}
-        while True:
-            while i < size and text[i] in _SPACES:
-                i += 1
-            if i >= size:
-                raise _ParseError(f"Unclosed start tag at byte offset {byte(begin)}")
-            if text[i] == ">":
-                break
-            attr_begin = i
-            while i < size and text[i] not in _SPACES and text[i] not in "=>":
-                i += 1
-            attr = text[attr_begin:i].lower()
-            if not attr:
-                raise _ParseError(f'Empty attribute name in the tag "{tag}" at byte offset {byte(begin)}')
-            if tag == "blockquote" and attr == "expandable":
-                attrs[attr] = ""
-                continue
-            while i < size and text[i] in _SPACES:
-                i += 1
-            if i >= size:
-                raise _ParseError(f'Unclosed start tag "{tag}" at byte offset {byte(begin)}')
-            if text[i] != "=":
-                raise _ParseError(
-                    f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
-                    f"at byte offset {byte(begin)}"
-                )
-            i += 1
-            while i < size and text[i] in _SPACES:
-                i += 1
-            if i >= size:
-                raise _ParseError(f'Unclosed start tag "{tag}" at byte offset {byte(begin)}')
-            if text[i] in "\"'":
-                close = text.find(text[i], i + 1)
-                if close < 0:
-                    raise _ParseError(f"Unclosed start tag at byte offset {byte(begin)}")
-                attrs[attr] = _decode_html_entities(text[i + 1:close])
-                i = close + 1
-            else:
-                value_begin = i
-                while i < size and (text[i].isascii() and text[i].isalnum() or text[i] in ".-"):
-                    i += 1
-                if i >= size or (text[i] not in _SPACES and text[i] != ">"):
-                    raise _ParseError(f"Unexpected end of name token at byte offset {byte(value_begin)}")
-                attrs[attr] = text[value_begin:i]
-        i += 1
-        if tag == "span" and attrs.get("class") != "tg-spoiler":
-            raise _ParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {byte(begin)}')
-        if tag == "tg-emoji" and not attrs.get("emoji-id", "").isdigit():
-            raise _ParseError("Invalid custom emoji identifier specified")
-        stack.append({"tag": tag, "attrs": attrs, "u16": u16, "chars": len("".join(out))})
-    if stack:
-        raise _ParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1]["tag"]}"')
-    return "".join(out), entities
-
-
-def _decode_html_entities(value: str) -> str:
-    """Decode entities inside an attribute value."""
-    out, i = [], 0
-    while i < len(value):
-        decoded = _html_entity_at(value, i) if value[i] == "&" else None
-        if decoded:
-            out.append(decoded[0])
-            i = decoded[1]
-        else:
-            out.append(value[i])
-            i += 1
-    return "".join(out)
-
-
-def _close_html_tag(opened: dict, u16: int, text: str, stack: list[dict], entities: list[dict]) -> None:
-    """Turn a closed HTML tag into its entity (empty ones vanish, as in tdlib)."""
-    tag, attrs, start = opened["tag"], opened["attrs"], opened["u16"]
-    if tag == "code" and stack and stack[-1]["tag"] == "pre" and attrs.get("class", "").startswith("language-"):
-        stack[-1]["language"] = attrs["class"].removeprefix("language-")
-        return
-    if u16 <= start:
-        return
-    kind, extra = _HTML_TAGS[tag], {}
-    if tag == "a":
-        extra["url"] = attrs.get("href") or text[opened["chars"]:]
-    elif tag == "pre" and opened.get("language"):
-        extra["language"] = opened["language"]
-    elif tag == "blockquote" and "expandable" in attrs:
-        kind = "expandable_blockquote"
-    elif tag == "tg-emoji":
-        extra["custom_emoji_id"] = attrs["emoji-id"]
-    entities.append(_entity(kind, start, u16 - start, **extra))
-
-
-_MD2_RESERVED = "_*[]()~`>#+-=|{}.!"
-_MD2_NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler", "code": "Code", "pre": "Pre", "text_link": "TextUrl", "custom_emoji": "CustomEmoji",
-}
-
-
-def _md2_closes(kind: str | None, text: str, i: int) -> bool:
-    """Whether the character at i ends the innermost open MarkdownV2 entity."""
-    char, following = text[i], text[i + 1:i + 2]
-    return {
-        "bold": char == "*",
-        "italic": char == "_" and following != "_",
-        "underline": char == "_" and following == "_",
-        "strikethrough": char == "~",
-        "spoiler": char == "|" and following == "|",
-        "code": char == "`",
-        "pre": text.startswith("```", i),
-        "text_link": char == "]",
-        "custom_emoji": char == "]",
-    }.get(kind or "", False)
-
-
-def _pre_language(text: str, i: int) -> tuple[str, int]:
-    """Read the optional language after an opening ``` and skip one newline, like tdlib."""
-    end = i
-    while end < len(text) and text[end] not in _SPACES and text[end] != "`":
-        end += 1
-    language = ""
-    if end != i and end < len(text) and text[end] != "`":
-        language, i = text[i:end], end
-    if text[i:i + 2] in ("\r\n", "\n\r"):
-        i += 2
-    elif text[i:i + 1] in ("\n", "\r"):
-        i += 1
-    return language, i
-
-
-def _parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
-    """Parse MarkdownV2 into plain text and entities, failing with tdlib's messages."""
-    out: list[str] = []
-    u16 = 0
-    stack: list[dict] = []
-    entities: list[dict] = []
-    size = len(text)
-    i = 0
-    while i < size:
-        char = text[i]
-        if char == "\\" and i + 1 < size and 0 < ord(text[i + 1]) <= 126:
-            out.append(text[i + 1])
-            u16 += 1
-            i += 2
-            continue
-        top = stack[-1]["kind"] if stack else None
-        if (top in ("code", "pre") and char != "`") or (top not in ("code", "pre") and char not in _MD2_RESERVED):
-            out.append(char)
-            u16 += _u16(char)
-            i += 1
-            continue
-        if not _md2_closes(top, text, i):
-            opened = {"kind": "", "u16": u16, "chars": len("".join(out)), "byte": len(text[:i].encode())}
-            following = text[i + 1:i + 2]
-            if char == "_":
-                opened["kind"] = "underline" if following == "_" else "italic"
-                i += 2 if following == "_" else 1
-            elif char in "*~":
-                opened["kind"] = "bold" if char == "*" else "strikethrough"
-                i += 1
-            elif char == "|" and following == "|":
-                opened["kind"], i = "spoiler", i + 2
-            elif char == "[":
-                opened["kind"], i = "text_link", i + 1
-            elif char == "!" and following == "[":
-                opened["kind"], i = "custom_emoji", i + 2
-            elif char == "`" and text.startswith("```", i):
-                opened["kind"] = "pre"
-                opened["language"], i = _pre_language(text, i + 3)
-            elif char == "`":
-                opened["kind"], i = "code", i + 1
-            else:
-                raise _ParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
-            stack.append(opened)
-            continue
-        opened = stack.pop()
-        kind, extra = opened["kind"], {}
-        i += {"underline": 2, "spoiler": 2, "pre": 3}.get(kind, 1)
-        if kind in ("text_link", "custom_emoji"):
-            url = "".join(out)[opened["chars"]:]
-            if text[i:i + 1] == "(":
-                url_begin = i
-                chars = []
-                i += 1
-                while i < size and text[i] != ")":
-                    if text[i] == "\\" and i + 1 < size and 0 < ord(text[i + 1]) <= 126:
-                        i += 1
-                    chars.append(text[i])
-                    i += 1
-                if i >= size:
-                    raise _ParseError(f"Can't find end of a URL at byte offset {len(text[:url_begin].encode())}")
-                url, i = "".join(chars), i + 1
-            if kind == "custom_emoji":
-                emoji_id = url.removeprefix("tg://emoji?id=")
-                if not emoji_id.isdigit():
-                    raise _ParseError("Custom emoji entity must contain a tg://emoji URL")
-                extra["custom_emoji_id"] = emoji_id
-            else:
-                extra["url"] = url
-        elif kind == "pre" and opened.get("language"):
-            extra["language"] = opened["language"]
-        if u16 > opened["u16"]:
-            entities.append(_entity(kind, opened["u16"], u16 - opened["u16"], **extra))
-    if stack:
-        unclosed = stack[-1]
-        raise _ParseError(f"Can't find end of {_MD2_NAMES[unclosed['kind']]} entity at byte offset {unclosed['byte']}")
-    return "".join(out), entities
-
-
-def _parse_markdown(text: str) -> tuple[str, list[dict]]:
-    """Parse legacy Markdown (*bold*, _italic_, `code`, ```pre```, [text](url)) like tdlib."""
-    out: list[str] = []
-    u16 = 0
-    entities: list[dict] = []
-    size = len(text)
-    i = 0
-    while i < size:
-        char = text[i]
-        if char == "\\" and text[i + 1:i + 2] in ("_", "*", "`", "["):
-            out.append(text[i + 1])
-            u16 += 1
-            i += 2
-            continue
-        if char not in "_*`[":
-            out.append(char)
-            u16 += _u16(char)
-            i += 1
-            continue
-        begin = i
-        end_char = "]" if char == "[" else char
-        is_pre = char == "`" and text.startswith("```", i)
-        language = ""
-        i += 1
-        if is_pre:
-            language, i = _pre_language(text, i + 2)
-        start, chars_start = u16, len("".join(out))
-        while i < size and (text[i] != end_char or (is_pre and not text.startswith("```", i))):
-            out.append(text[i])
-            u16 += _u16(text[i])
-            i += 1
-        if i >= size:
-            raise _ParseError(f"Can't find end of the entity starting at byte offset {len(text[:begin].encode())}")
-        extra: dict[str, Any] = {}
-        if char == "[":
-            url = "".join(out)[chars_start:]
-            if text[i + 1:i + 2] == "(":
-                close = text.find(")", i + 2)
-                close = size if close < 0 else close
-                url, i = text[i + 2:close], close
-            extra["url"] = url
-        elif is_pre and language:
-            extra["language"] = language
-        kind = {"_": "italic", "*": "bold", "[": "text_link", "`": "pre" if is_pre else "code"}[char]
-        if u16 > start:
-            entities.append(_entity(kind, start, u16 - start, **extra))
-        i += 3 if is_pre else 1
-    return "".join(out), entities
-
-
-_PARSERS: dict[str, Callable[[str], tuple[str, list[dict]]]] = {
-    "html": _parse_html,
-    "markdownv2": _parse_markdown_v2,
-    "markdown": _parse_markdown,
-}
 _AUTO_ENTITIES = (
     ("bot_command", re.compile(r"(?<![\w/<>])/[a-zA-Z0-9_]{1,64}(?:@[a-zA-Z0-9_]{3,32})?(?![\w/<>@])")),
     ("mention", re.compile(r"(?<!\w)@[a-zA-Z0-9_]{2,32}(?!\w)")),
     ("hashtag", re.compile(r"(?<![\w#])#\w*[^\W\d_]\w*(?![\w#])")),
     ("url", re.compile(r"(?<![\w@/])https?://[^\s<>\"']+")),
 )
-_NO_AUTO_INSIDE = frozenset({"code", "pre", "text_link", "text_mention", "custom_emoji", "url"})
 
 
-def _detect_entities(text: str, existing: list[dict]) -> list[dict]:
+def _detect_entities(text: str) -> list[dict]:
     """Find the entities Telegram adds by itself (commands, mentions, hashtags, links)."""
     found: list[dict] = []
-    taken = [(e["offset"], e["offset"] + e["length"]) for e in existing if e["type"] in _NO_AUTO_INSIDE]
+    taken: list[tuple[int, int]] = []
     for kind, pattern in _AUTO_ENTITIES:
         for match in pattern.finditer(text):
             value = match.group().rstrip(".,:;!?)]}") if kind == "url" else match.group()
@@ -631,38 +274,12 @@ def _sorted_entities(entities: list[dict]) -> list[dict]:
     return sorted(entities, key=lambda e: (e["offset"], -e["length"]))
 
 
-def _strip(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
-    """Trim surrounding whitespace like Telegram does, moving and clipping entities with it."""
-    stripped = text.strip(_SPACES)
-    shift = _u16(text[: len(text) - len(text.lstrip(_SPACES))])
-    total = _u16(stripped)
-    kept = []
-    for entity in entities:
-        begin = max(entity["offset"] - shift, 0)
-        end = min(entity["offset"] + entity["length"] - shift, total)
-        if end > begin:
-            kept.append({**entity, "offset": begin, "length": end - begin})
-    return stripped, kept
-
-
-def _format(text: str, parse_mode: str | None, entities: Any) -> tuple[str, list[dict]]:
-    """Apply parse_mode (or explicit entities), trim, and add auto-detected entities."""
-    if entities:
-        if not isinstance(entities, list) or not all(isinstance(e, dict) for e in entities):
-            raise ApiError(400, "Bad Request: can't parse entities JSON object")
-        found = [dict(e) for e in entities]
-    elif parse_mode:
-        parser = _PARSERS.get(parse_mode.lower())
-        if parser is None:
-            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r}")
-        try:
-            text, found = parser(text)
-        except _ParseError as exc:
-            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
-    else:
-        found = []
-    text, found = _strip(text, found)
-    return text, _sorted_entities(found + _detect_entities(text, found))
+def _format(text: str, parse_mode: Any) -> tuple[str, list[dict]]:
+    """Trim like Telegram does and add the auto-detected entities; plain text only (see the module doc)."""
+    if parse_mode:
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r}")
+    text = text.strip(_SPACES)
+    return text, _sorted_entities(_detect_entities(text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -775,10 +392,10 @@ class _Server(uvicorn.Server):
         self.exit_requested = asyncio.Event()
 
     @contextlib.contextmanager
-    def capture_signals(self):  # noqa: D102 - same contract as the parent
+    def capture_signals(self):  # same contract as the parent
         yield
 
-    async def main_loop(self) -> None:  # noqa: D102 - same contract as the parent
+    async def main_loop(self) -> None:  # same contract as the parent
         await self.on_tick(0)
         await self.exit_requested.wait()
 
@@ -915,7 +532,6 @@ class FakeTelegram:
         self._delivery_lock = asyncio.Lock()
         self._chat_locks: dict[Any, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(max(1, connections))
-        self._webhook_error: tuple[int, str] | None = None
         self._background: set[asyncio.Task] = set()
         self._http: httpx.AsyncClient | None = None
         self._server = LocalServer(
@@ -1009,7 +625,7 @@ class FakeTelegram:
     async def send_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> dict:
         """Deliver a text message from a person (commands get bot_command entities); returns the Update."""
         content: dict[str, Any] = {"text": text}
-        if entities := _sorted_entities(_detect_entities(text, [])):
+        if entities := _sorted_entities(_detect_entities(text)):
             content["entities"] = entities
         return await self._user_message(user_id, chat_id, content)
 
@@ -1020,7 +636,7 @@ class FakeTelegram:
         content: dict[str, Any] = {"photo": self._photo_sizes(image)}
         if caption is not None:
             content["caption"] = caption
-            if entities := _sorted_entities(_detect_entities(caption, [])):
+            if entities := _sorted_entities(_detect_entities(caption)):
                 content["caption_entities"] = entities
         return await self._user_message(user_id, chat_id, content)
 
@@ -1233,7 +849,7 @@ class FakeTelegram:
     @_api("sendMessage")
     async def _send_message(self, p: dict) -> dict:
         """Send a text message."""
-        text, entities = self._text(p, "text", "parse_mode", "entities")
+        text, entities = self._text(p)
         content: dict[str, Any] = {"text": text}
         if entities:
             content["entities"] = entities
@@ -1253,29 +869,6 @@ class FakeTelegram:
             content["show_caption_above_media"] = True
         return self._send(p, "sendPhoto", content)
 
-    @_api("sendMediaGroup")
-    async def _send_media_group(self, p: dict) -> list[dict]:
-        """Send an album of photos (each item becomes one message sharing a media_group_id)."""
-        media = p.get("media")
-        if media is None:
-            raise ApiError(400, 'Bad Request: parameter "media" is required')
-        if not isinstance(media, list) or not media:
-            raise ApiError(400, "Bad Request: there are no messages to send")
-        if len(media) > MAX_ALBUM_SIZE:
-            raise ApiError(400, "Bad Request: too many messages to send as an album")
-        contents = []
-        for item in media:
-            kind = item.get("type") if isinstance(item, dict) else None
-            if kind != "photo":
-                raise ApiError(400, f'Bad Request: can\'t parse InputMedia: type "{kind}" is unsupported')
-            contents.append({"photo": await self._outgoing_photo(item.get("media")), **self._caption(item)})
-        self._take_send_slots(self._writable_chat(p.get("chat_id")), "sendMediaGroup", len(contents))
-        group_id = str(secrets.randbits(60))
-        return [
-            self._send(p, "sendMediaGroup", {**content, "media_group_id": group_id}, counted=False)
-            for content in contents
-        ]
-
     @_api("sendLocation")
     async def _send_location(self, p: dict) -> dict:
         """Send a location."""
@@ -1285,28 +878,6 @@ class FakeTelegram:
                 location[key] = p[key]
         return self._send(p, "sendLocation", {"location": location})
 
-    @_api("sendVenue")
-    async def _send_venue(self, p: dict) -> dict:
-        """Send a venue (the message carries both venue and location, as on Telegram)."""
-        location = self._location(p)
-        venue: dict[str, Any] = {"location": location}
-        for key in ("title", "address"):
-            if not p.get(key):
-                raise ApiError(400, f'Bad Request: parameter "{key}" is required')
-            venue[key] = str(p[key])
-        for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
-            if key in p:
-                venue[key] = p[key]
-        return self._send(p, "sendVenue", {"venue": venue, "location": dict(location)})
-
-    @_api("sendChatAction")
-    async def _send_chat_action(self, p: dict) -> bool:
-        """Show "typing…" and friends; not counted as a message."""
-        self._writable_chat(p.get("chat_id"))
-        if p.get("action") not in CHAT_ACTIONS:
-            raise ApiError(400, "Bad Request: wrong parameter action in request")
-        return True
-
     # ---- Bot API: editing ----------------------------------------------------------------------
 
     @_api("editMessageText")
@@ -1315,7 +886,7 @@ class FakeTelegram:
         message = self._message_to_edit(p)
         if "text" not in message:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        text, entities = self._text(p, "text", "parse_mode", "entities")
+        text, entities = self._text(p)
         return self._apply_edit(message, {"text": text, "entities": entities or None, **self._inline_markup(p),
                                           "link_preview_options": p.get("link_preview_options") or None})
 
@@ -1328,26 +899,6 @@ class FakeTelegram:
         caption = self._caption(p)
         changes = {"caption": caption.get("caption"), "caption_entities": caption.get("caption_entities")}
         return self._apply_edit(message, {**changes, **self._inline_markup(p)})
-
-    @_api("editMessageReplyMarkup")
-    async def _edit_message_reply_markup(self, p: dict) -> dict:
-        """Replace (or remove) a message's inline keyboard."""
-        message = self._message_to_edit(p)
-        return self._apply_edit(message, self._inline_markup(p))
-
-    @_api("deleteMessage")
-    async def _delete_message(self, p: dict) -> bool:
-        """Delete a message: the bot's own anywhere, people's only in private chats."""
-        chat_id = p.get("chat_id")
-        if chat_id not in self._chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        message = self._messages.get((chat_id, p.get("message_id")))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to delete not found")
-        if message["from"]["id"] != self.bot_user["id"] and self._chats[chat_id]["type"] != "private":
-            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
-        del self._messages[(chat_id, p["message_id"])]
-        return True
 
     # ---- Bot API: callbacks, files, commands ---------------------------------------------------
 
@@ -1386,11 +937,6 @@ class FakeTelegram:
         self.commands_by_scope[self._commands_key(p)] = copy.deepcopy(commands)
         return True
 
-    @_api("getMyCommands")
-    async def _get_my_commands(self, p: dict) -> list[dict]:
-        """Return the command menu stored for a scope and language."""
-        return copy.deepcopy(self.commands_by_scope.get(self._commands_key(p), []))
-
     # ---- Bot API: webhook and polling ---------------------------------------------------------
 
     @_api("setWebhook")
@@ -1413,7 +959,6 @@ class FakeTelegram:
         self._set_allowed_updates(p.get("allowed_updates"))
         if p.get("drop_pending_updates"):
             self._queue.clear()
-        self._webhook_error = None
         self.webhook = None if not url else {
             "url": url,
             "secret_token": secret,
@@ -1436,22 +981,6 @@ class FakeTelegram:
         if p.get("drop_pending_updates"):
             self._queue.clear()
         return True
-
-    @_api("getWebhookInfo")
-    async def _get_webhook_info(self, p: dict) -> dict:
-        """Describe the webhook, the pending updates and the last delivery error."""
-        info: dict[str, Any] = {"url": "", "has_custom_certificate": False}
-        info["pending_update_count"] = len(self._queue)
-        if self.webhook:
-            info.update(url=self.webhook["url"], has_custom_certificate=self.webhook["has_custom_certificate"],
-                        max_connections=self.webhook["max_connections"])
-            if self.webhook["ip_address"]:
-                info["ip_address"] = self.webhook["ip_address"]
-            if self._allowed_updates is not None:
-                info["allowed_updates"] = sorted(self._allowed_updates)
-        if self._webhook_error:
-            info["last_error_date"], info["last_error_message"] = self._webhook_error
-        return info
 
     @_api("getUpdates")
     async def _get_updates(self, p: dict) -> list[dict]:
@@ -1594,9 +1123,9 @@ class FakeTelegram:
 
     # ---- helpers: content ---------------------------------------------------------------------
 
-    def _text(self, p: dict, field: str, mode_field: str, entities_field: str) -> tuple[str, list[dict]]:
-        """The formatted message text, checked for emptiness and length."""
-        text, entities = _format(str(p.get(field) or ""), p.get(mode_field), p.get(entities_field))
+    def _text(self, p: dict) -> tuple[str, list[dict]]:
+        """The message text, checked for emptiness and length."""
+        text, entities = _format(str(p.get("text") or ""), p.get("parse_mode"))
         if not text:
             raise ApiError(400, "Bad Request: message text is empty")
         if len(text) > MAX_TEXT_LENGTH:
@@ -1608,7 +1137,7 @@ class FakeTelegram:
         """The caption fields of a media message, checked for length."""
         if not p.get("caption"):
             return {}
-        caption, entities = _format(str(p["caption"]), p.get("parse_mode"), p.get("caption_entities"))
+        caption, entities = _format(str(p["caption"]), p.get("parse_mode"))
         if len(caption) > MAX_CAPTION_LENGTH:
             raise ApiError(400, "Bad Request: message caption is too long")
         if not caption:
@@ -1764,16 +1293,12 @@ class FakeTelegram:
                     url = self.webhook_targets[self._next_target % len(self.webhook_targets)]
                     self._next_target += 1
                 response = await self._http.post(url, content=body, headers=headers)
-            except httpx.TimeoutException:
-                status, error = NETWORK_FAILURE_STATUS, "Read timeout expired"
-            except httpx.HTTPError as exc:
-                status, error = NETWORK_FAILURE_STATUS, f"Connection failed: {type(exc).__name__}"
+            except httpx.HTTPError:  # a timeout or no connection: no HTTP answer
+                status = NETWORK_FAILURE_STATUS
             else:
                 status = response.status_code
                 if 200 <= status <= 299:
                     return status
-                error = f"Wrong response from the webhook: {status} {_phrase(status)}"
-            self._webhook_error = (int(time.time()), error)
         return status
 
     async def _flush_queue_to_webhook(self) -> None:

@@ -18,11 +18,9 @@ show what the product did; ``fail_next()`` injects Graph errors; ``reset()`` cle
 Graph endpoints served (any ``vNN.N`` version prefix, or none):
 
 - ``POST /{phone_number_id}/messages``: text, image, document, audio, video, sticker, location, interactive
-  (button, list, location_request_message, cta_url), template, reaction; and ``{"status": "read"}`` receipts
-  (with or without ``typing_indicator``).
+  (button, list, location_request_message, cta_url), template.
 - ``POST /{phone_number_id}/media``: multipart upload, answers ``{"id": media_id}``.
 - ``GET /{media_id}``: the media URL (valid ``media_url_ttl`` seconds, bearer token required to download).
-- ``DELETE /{media_id}``; ``GET /{phone_number_id}`` (the business number's profile).
 - ``GET /media-download/{token}``: the bytes behind a media URL.
 
 Errors have Graph's shape (``{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}``)
@@ -211,7 +209,7 @@ class GraphError(Exception):
 
 def _status_error(code: int) -> dict:
     """An entry of ``statuses[].errors`` of a failed-status webhook."""
-    message, details, title = _ERRORS.get(code, (f"(#{code}) Error", None, "Error"))
+    _message, details, title = _ERRORS.get(code, (f"(#{code}) Error", None, "Error"))
     return {"code": code, "title": title, "message": title,
             "error_data": {"details": details or title}, "href": _ERROR_HREF}
 
@@ -431,7 +429,6 @@ class FakeWhatsApp:
         self.notifications: list[dict] = []  # every notification delivered (or attempted), in order
         self.undelivered: list[dict] = []  # built while webhook_url was None
         self.delivery_log: list[int] = []  # the HTTP status of every webhook POST attempt (599: no answer)
-        self.read_receipts: list[str] = []  # message ids the business marked as read
 
         self._users: list[_User] = []
         self._inbound: dict[str, tuple[_User, dict]] = {}
@@ -729,14 +726,8 @@ class FakeWhatsApp:
             elif request.method == "POST" and len(segments) == 2 and segments[1] == "media":
                 self._check_phone(segments[0], request.method)
                 result = self._upload(raw, content_type)
-            elif request.method == "GET" and len(segments) == 1 and segments[0] == self.phone_number_id:
-                result = self._phone_number_info()
             elif request.method == "GET" and len(segments) == 1:
                 result = self._media_url(segments[0])
-            elif request.method == "DELETE" and len(segments) == 1:
-                self._media_or_error(segments[0], "delete")
-                self._media.pop(segments[0])
-                result = {"success": True}
             else:
                 raise _unsupported(request.method, "/".join(segments))
             call.status = 200
@@ -801,11 +792,9 @@ class FakeWhatsApp:
     # ---- Graph: messages ------------------------------------------------------------------------
 
     async def _messages(self, body: dict) -> dict:
-        """POST /{phone_number_id}/messages: a message, or a read receipt."""
+        """POST /{phone_number_id}/messages: a message (the product sends no read receipts)."""
         if body.get("messaging_product") != "whatsapp":
             raise GraphError(100, message="(#100) The parameter messaging_product is required.")
-        if "status" in body:
-            return self._mark_read(body)
         user, contact = self._recipient(body)
         self._raise_injected_fault(user)
         kind = body.get("type", "text")
@@ -834,18 +823,6 @@ class FakeWhatsApp:
         if kind == "template":
             message["message_status"] = "accepted"
         return {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
-
-    def _mark_read(self, body: dict) -> dict:
-        if body.get("status") != "read":
-            raise GraphError(100, f"Invalid status {body.get('status')!r}: only 'read' can be set")
-        message_id = _require(body, "message_id", "message_id")
-        if message_id not in self._inbound:
-            raise GraphError(100, f"Invalid message id {message_id}: no such received message")
-        indicator = body.get("typing_indicator")
-        if indicator is not None and (not isinstance(indicator, dict) or indicator.get("type") != "text"):
-            raise GraphError(100, message="(#100) Param typing_indicator['type'] must be one of {text}")
-        self.read_receipts.append(message_id)
-        return {"success": True}
 
     def _recipient(self, body: dict) -> tuple[_User, dict]:
         """The user named by "to" (phone/wa_id, or a BSUID) or "recipient" (BSUID), and the response contact."""
@@ -943,12 +920,8 @@ class FakeWhatsApp:
         if kind == "template":
             self._validate_template(_require(body, "template", "template"))
             return {}
-        if kind == "reaction":
-            reaction = _require(body, "reaction", "reaction")
-            _require(reaction, "message_id", "reaction['message_id']")
-            return {}
         raise GraphError(100, message=f"(#100) Param type must be one of {{text, image, document, audio, video, "
-                                      f"sticker, location, interactive, template, reaction}} - got \"{kind}\".")
+                                      f"sticker, location, interactive, template}} - got \"{kind}\".")
 
     @staticmethod
     def _coordinate(location: dict, key: str) -> float:
@@ -1125,17 +1098,6 @@ class FakeWhatsApp:
             "file_size": len(media.content),
             "id": media_id,
             "messaging_product": "whatsapp",
-        }
-
-    def _phone_number_info(self) -> dict:
-        return {
-            "verified_name": self.verified_name,
-            "code_verification_status": "VERIFIED",
-            "display_phone_number": self.display_phone_number,
-            "quality_rating": "GREEN",
-            "platform_type": "CLOUD_API",
-            "throughput": {"level": "STANDARD"},
-            "id": self.phone_number_id,
         }
 
     # ---- helpers: users and messages ------------------------------------------------------------

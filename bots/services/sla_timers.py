@@ -7,20 +7,21 @@ step happens at most once even if its timer were armed again.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services.desk import case_view
+from bots.services.case_view import case_view
 from core import casework, figures, outbox, retention, roster, sla, timers
-from core.clock import next_local_time
 from core.casework import TaskState
+from core.clock import next_local_time
 from core.config import Deployment
-from core.messages import Address, Choice, Inbound, Outbound, Priority
+from core.messages import Address, Inbound, Outbound, Priority
 from core.models import Case, CaseEvent, Task
-from workflows import cards, clock_notices, figures_text, notices
+from workflows import card_messages, figures_text, notices, sla_notices
+from workflows.addresses import operators_address
 
 DIGEST_KEY, RETENTION_KEY = "system:digest", "system:retention"
 STAGING_KEY, STAGING_EVERY = "system:staging", timedelta(minutes=15)
@@ -58,7 +59,7 @@ async def arm_staging(session: AsyncSession, config: Deployment, now: datetime) 
     step = int(STAGING_EVERY.total_seconds())
     slot = int(now.timestamp()) // step + 1
     await timers.ensure(session, kind=retention.STAGING_TIMER, key=STAGING_KEY, version=slot,
-                        due_at=datetime.fromtimestamp(slot * step, tz=timezone.utc), payload={})
+                        due_at=datetime.fromtimestamp(slot * step, tz=UTC), payload={})
 
 
 async def staging(session: AsyncSession, config: Deployment, now: datetime) -> list[Outbound]:
@@ -107,7 +108,7 @@ async def on_verify(session, config, case: Case, payload: dict, now: datetime) -
         return []
     if not await _once(session, case, "sla:verify_reminder", now):
         return []
-    return [clock_notices.verify_reminder(await case_view(session, case, config, now), config, now)]
+    return [sla_notices.verify_reminder(await case_view(session, case, config, now), config, now)]
 
 
 async def on_reping(session, config, case: Case, payload: dict, now: datetime) -> list[Outbound]:
@@ -115,11 +116,12 @@ async def on_reping(session, config, case: Case, payload: dict, now: datetime) -
     if task is None or task.state != TaskState.DISPATCHED or not sla.waiting(case.state):
         return []
     agency = config.agency(task.agency)
-    if agency is None or agency.telegram_chat_id is None or not await _once(session, case, f"sla:reping:{task.id}", now):
+    if agency is None or agency.telegram_chat_id is None or \
+            not await _once(session, case, f"sla:reping:{task.id}", now):
         return []
     duty = [config.person_name(*p.split(":", 1)) or p
             for p in await roster.on_duty(session, task.agency, now, config.roster.shift_max_hours)]
-    return [clock_notices.reping(await case_view(session, case, config, now), task.agency, config, duty)]
+    return [sla_notices.reping(await case_view(session, case, config, now), task.agency, config, duty)]
 
 
 async def on_escalate(session, config, case: Case, payload: dict, now: datetime) -> list[Outbound]:
@@ -127,7 +129,7 @@ async def on_escalate(session, config, case: Case, payload: dict, now: datetime)
     if not sla.waiting(case.state) or not await _once(session, case, f"sla:escalate:{role}", now):
         return []
     view = await case_view(session, case, config, now)
-    return [clock_notices.escalation(view, config, leader, now) for leader in config.leaders(role)]
+    return [sla_notices.escalation(view, config, leader, now) for leader in config.leaders(role)]
 
 
 async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> list[Outbound]:
@@ -138,16 +140,15 @@ async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> 
     index = int(elapsed / config.clock.refresh_minutes) + 1
     if index <= MAX_TICKS:
         await sla.arm(session, case.id, sla.next_tick(config, now, index))
-    if await outbox.cards_waiting(session, "telegram", str(config.operators.telegram_chat_id)):
+    if await outbox.cards_waiting(session, "telegram", operators_address(config).id):
         return []  # a surge: new cards wait for the group's 20 a minute; this refresh would only take a slot
     view = await case_view(session, case, config, now)
     shown = await outbox.shown_choices(session, f"card:{case.id}")  # a sub-menu an operator opened stays open
-    card = cards.card_message(view, config, edit=True,
-                              choices=None if shown is None else tuple(Choice(**c) for c in shown))
+    card = card_messages.card_message(view, config, edit=True, choices=shown)
     out = [_background(card)]
     for task in view.tasks:
         if task.state == TaskState.DISPATCHED and task.support_of is None:
-            out += [_background(m) for m in cards.task_messages(view, task, config, edit=True)]
+            out += [_background(m) for m in card_messages.task_messages(view, task, config, edit=True)]
     return out
 
 

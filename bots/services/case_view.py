@@ -1,0 +1,55 @@
+"""A case read into the snapshot its cards and the desk's decisions are made from."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import casework, same_incident
+from core.cases import CaseState
+from core.config import Deployment
+from core.i18n import t
+from core.models import Case, Reporter
+from workflows.cards import CHANNEL_NAMES, CaseView, Similar, TaskView
+from workflows.desk_replies import Follower
+
+
+async def case_view(session: AsyncSession, case: Case, config: Deployment, now: datetime | None = None) -> CaseView:
+    """Read the case, its reporter and tasks into the snapshot the cards are rendered from."""
+    await session.flush()
+    similar: tuple[Similar, ...] = ()
+    if case.state == CaseState.SUBMITTED:
+        similar = tuple(Similar(c.id, c.ticket, metres, max(int((case.submitted_at - c.submitted_at)
+                                                                .total_seconds() // 60), 0))
+                        for c, metres in await same_incident.probable_duplicates(session, case, config))
+    reporter = await session.get(Reporter, case.reporter_id)
+    tasks = await casework.tasks_of(session, case.id)
+    duplicate_of = (await session.get(Case, case.duplicate_of_id)).ticket if case.duplicate_of_id else None
+    operator = (config.person_name(*case.operator.split(":", 1)) or case.operator.split(":", 1)[1]) \
+        if case.operator else None
+    contact = reporter.phone or t(config.region.default_language, "card.contact_chat",
+                                  channel=CHANNEL_NAMES.get(reporter.channel, reporter.channel))
+    return CaseView(
+        id=case.id, ticket=case.ticket, state=case.state, incident_type=case.incident_type, urgent=case.urgent,
+        submitted_at=case.submitted_at, updated_at=case.updated_at, reporter_name=reporter.name,
+        channel=reporter.channel, contact=contact,
+        latitude=case.latitude, longitude=case.longitude, address_text=case.address_text,
+        description=case.description, photo_media_id=case.photo_media_id, operator_name=operator,
+        reject_reason=case.reject_reason, duplicate_of=duplicate_of, callback_requested=case.callback_requested,
+        tasks=tuple(TaskView(x.id, x.agency, x.state, x.owner_name, x.eta_minutes, x.support_of_id,
+                             x.refuse_reason, x.note, x.done_at or x.on_scene_at or x.accepted_at or x.created_at,
+                             owner=x.owner)
+                    for x in tasks),
+        now=now or case.updated_at, sla_due_at=case.sla_due_at, accepted_at=case.accepted_at,
+        report_count=case.report_count or 1, similar=similar,
+        history=await same_incident.reporter_history(session, case.reporter_id, case.id), language=case.language)
+
+
+def follower(case: Case) -> Follower:
+    """Where one case's reporter hears of it."""
+    return Follower(case.id, case.ticket, case.chat, case.language, case.state == CaseState.CLOSED)
+
+
+async def followers(session: AsyncSession, case: Case) -> tuple[Follower, ...]:
+    """The case's reporter and those of every report merged into it."""
+    return tuple(follower(c) for c in await casework.followers(session, case))

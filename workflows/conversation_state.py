@@ -1,0 +1,113 @@
+"""The citizen conversation's state as types: the step it is at and the report being built, stored as JSON.
+
+`to_json` writes the canonical shape (every key, always); `from_json` reads any earlier shape: missing keys take
+their defaults, unknown keys are ignored, a value of the wrong type counts as missing. A step after `idle` always
+has a draft and `idle` never has one, so a row that breaks this (or names a step we no longer have) loads as idle.
+migrations/versions/0008_typed_conversation_state.py rewrote the stored rows into this shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Step(StrEnum):
+    """Where the citizen is: idle, or the question the bot asked last."""
+
+    IDLE = "idle"
+    TYPE = "type"
+    PHOTO = "photo"
+    LOCATION = "location"
+    DESCRIPTION = "description"
+    CONFIRM = "confirm"
+
+
+_STEP_VALUES = frozenset(s.value for s in Step)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The report being written; items may arrive in any order (JSON keys: "type" and "address" for the two
+    fields named otherwise here)."""
+
+    started_at: str  # ISO time of the first message: the case's draft event
+    incident_type: str | None = None
+    photo_media_id: int | None = None
+    photo_skipped: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None  # typed instead of a pin
+    description: str | None = None
+    description_done: bool = False  # given or skipped
+
+    @property
+    def has_location(self) -> bool:
+        return bool(self.latitude) or bool(self.address)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"started_at": self.started_at, "type": self.incident_type, "photo_media_id": self.photo_media_id,
+                "photo_skipped": self.photo_skipped, "latitude": self.latitude, "longitude": self.longitude,
+                "address": self.address, "description": self.description,
+                "description_done": self.description_done}
+
+    @classmethod
+    def from_json(cls, data: object) -> Draft | None:
+        """The draft a stored dict holds; None when there is none or it lacks its start time."""
+        if not isinstance(data, dict) or not (started_at := _str(data.get("started_at"))):
+            return None
+        return cls(started_at=started_at, incident_type=_str(data.get("type")),
+                   photo_media_id=_int(data.get("photo_media_id")), photo_skipped=data.get("photo_skipped") is True,
+                   latitude=_float(data.get("latitude")), longitude=_float(data.get("longitude")),
+                   address=_str(data.get("address")), description=_str(data.get("description")),
+                   description_done=data.get("description_done") is True)
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """One chat's conversation between two messages."""
+
+    step: Step = Step.IDLE
+    lang: str = ""  # "" until the chat's first message picks one
+    draft: Draft | None = None
+    touch: int = 0  # messages so far: a timer armed before the latest one is stale
+    reminded: bool = False  # the reminder of this silence was sent
+    comment_for: int | None = None  # the case whose rating may get a comment next
+
+    @property
+    def open_draft(self) -> Draft:
+        """The draft of a step past idle (which always has one)."""
+        if self.draft is None:
+            raise ValueError(f"no draft at step {self.step}")
+        return self.draft
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step.value, "lang": self.lang, "draft": self.draft.to_json() if self.draft else None,
+                "touch": self.touch, "reminded": self.reminded, "comment_for": self.comment_for}
+
+    @classmethod
+    def from_json(cls, data: object) -> ConversationState:
+        """The state a stored row holds, whatever version wrote it."""
+        if not isinstance(data, dict):
+            return cls()
+        step = _step(data.get("step"))
+        draft = Draft.from_json(data.get("draft")) if step != Step.IDLE else None
+        return cls(step=step if draft else Step.IDLE, lang=_str(data.get("lang")) or "", draft=draft,
+                   touch=_int(data.get("touch")) or 0, reminded=data.get("reminded") is True,
+                   comment_for=_int(data.get("comment_for")))
+
+
+def _step(value: object) -> Step:
+    return Step(value) if isinstance(value, str) and value in _STEP_VALUES else Step.IDLE
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -1,0 +1,189 @@
+"""The crews' decisions on a task card, and what everyone hears after (pure: no database).
+
+`decide` turns a press on a task card into a domain command, a menu or a refusal, from the case and the
+task as they stand; the service (bots/services/crew_tasks.py) applies the command through core/casework.py
+with the case locked (the first crew member to accept wins), reads the case again, and `messages` says
+what the groups, the crew members on WhatsApp, the operators and the reporters are sent.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.button_data import number
+from core.i18n import t
+from core.messages import Outbound, Priority
+from workflows import actions as A
+from workflows.addresses import operators_address
+from workflows.card_messages import card_message, crew_direct, crew_taken_notices, crew_whatsapp_tasks, task_messages
+from workflows.cards import CaseView, TaskView
+from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, agency, ratings, task_menu, tell
+
+
+@dataclass(frozen=True)
+class Accept:
+    task: int
+    eta: int
+
+
+@dataclass(frozen=True)
+class Refuse:
+    task: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Arrive:
+    task: int
+
+
+@dataclass(frozen=True)
+class RequestSupport:
+    task: int
+    agency: str
+
+
+@dataclass(frozen=True)
+class StartFinishing:
+    """The crew is done on scene and will send documentation."""
+
+    task: int
+
+
+@dataclass(frozen=True)
+class Finish:
+    task: int
+
+
+Command = Accept | Refuse | Arrive | RequestSupport | StartFinishing | Finish
+Decision = Command | ShowMenu | Refusal
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What applying a command changed, as the service read it back."""
+
+    view: CaseView                        # the case after the change
+    followers: tuple[Follower, ...] = ()  # its reporter first, then those of reports merged into it
+    new_tasks: tuple[int, ...] = ()       # the support task a request created
+    returned: bool = False                # a refusal sent the case back to the operators
+    resolved: bool = False                # the last task finished
+    photos: int = 0                       # documentation photos of the finished task
+
+
+def _dispatched_only(task: TaskView, then: Decision, key: str) -> Decision:
+    if task.state == "dispatched":
+        return then
+    return Refusal(key, {"name": task.owner_name or "-"} if key == "crew.already_taken" else {})
+
+
+def _eta(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    offered = ctx.config.cases.eta_choices
+    eta = number(arg, 1, max(offered, default=1))
+    return Accept(task.id, eta) if eta is not None and eta in offered else Refusal("desk.unknown_action")
+
+
+def _refuse_why(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    return Refuse(task.id, arg) if arg in A.REFUSE_REASONS else Refusal("desk.unknown_action")
+
+
+def _support(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    if task.owner != ctx.actor:
+        return Refusal("crew.not_owner", {"name": task.owner_name or "-"})
+    return ShowMenu("support")
+
+
+def _support_from(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    target = ctx.config.agency(arg)
+    if target is None or target.telegram_chat_id is None:
+        return Refusal("desk.unknown_action")
+    return RequestSupport(task.id, arg)
+
+
+DECISIONS: dict[A.Action, Callable[[TaskView, str, DeskContext], Decision]] = {
+    A.TASK_ACCEPT: lambda task, arg, ctx: _dispatched_only(task, ShowMenu("eta"), "crew.already_taken"),
+    A.TASK_ETA: _eta,
+    A.TASK_REFUSE: lambda task, arg, ctx: _dispatched_only(task, ShowMenu("refuse"), "crew.wrong_task_state"),
+    A.TASK_REFUSE_WHY: _refuse_why,
+    A.TASK_ARRIVED: lambda task, arg, ctx: Arrive(task.id),
+    A.TASK_SUPPORT: _support,
+    A.TASK_SUPPORT_FROM: _support_from,
+    A.TASK_DONE: lambda task, arg, ctx: StartFinishing(task.id),
+    A.TASK_SEND: lambda task, arg, ctx: Finish(task.id),
+    A.TASK_BACK: lambda task, arg, ctx: ShowMenu(""),
+}
+assert set(DECISIONS) == {a for a in A.TABLE if a.scope == "task"}, "a task-card button without a decision"
+
+
+def decide(pressed: A.Pressed, task: TaskView, ctx: DeskContext) -> Decision:
+    """What a press on a task card asks for, given the task as it stands."""
+    return DECISIONS[pressed.action](task, pressed.arg, ctx)
+
+
+def after_change(view: CaseView, task: TaskView, ctx: DeskContext) -> list[Outbound]:
+    """Edit the report card, this task's card and the card of the task it supports; a crew member acting
+    1:1 (WhatsApp) gets the task again with their next buttons."""
+    config = ctx.config
+    out = [card_message(view, config, edit=True), *task_messages(view, task, config, edit=True)]
+    parent = view.task(task.support_of) if task.support_of is not None else None
+    if parent is not None:
+        out += task_messages(view, parent, config, edit=True)
+    if ctx.private:
+        out.append(crew_direct(view, task, config, ctx.chat))
+    return out
+
+
+def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskContext, task_id: int) -> Reply:
+    """What the groups, the crews, the operators and the reporters are sent once the decision is applied."""
+    view, config, lang = outcome.view, ctx.config, ctx.lang
+    task = view.task(task_id)
+    if task is None:
+        return Reply()
+    if isinstance(decision, ShowMenu):
+        return Reply(tuple(task_menu(view, task_id, ctx, decision.menu)))
+    primary, ops = task.support_of is None, operators_address(config)
+    out = after_change(view, task, ctx)
+    match decision:
+        case Accept(_, eta):
+            out += crew_taken_notices(view, task, config, except_=ctx.chat)
+            if primary and before.state == "dispatched":
+                out += tell(outcome.followers, "notice.accepted", config, urgent=view.urgent,
+                            agency=agency(ctx, task.agency, view.language), eta=eta)
+            return Reply(tuple(out), t(lang, "crew.accepted", eta=eta))
+        case Refuse(_, reason):
+            out.append(Outbound(to=ops, text=t(lang, "desk.task_refused", ticket=view.ticket,
+                                                agency=agency(ctx, task.agency), reason=t(lang, f"refuse.{reason}"),
+                                                back=t(lang, "desk.returned") if outcome.returned else ""),
+                                priority=Priority.URGENT if view.urgent else Priority.NORMAL, case_id=view.id))
+            return Reply(tuple(out), t(lang, "crew.refused"))
+        case Arrive():
+            if primary and before.state == "accepted":
+                out += tell(outcome.followers, "notice.on_scene", config, urgent=view.urgent,
+                            agency=agency(ctx, task.agency, view.language))
+            return Reply(tuple(out), t(lang, "crew.on_scene"))
+        case RequestSupport(_, code):
+            new = [x for x in map(view.task, outcome.new_tasks) if x is not None]
+            first = [m for x in new
+                     for m in task_messages(view, x, config, edit=False) + crew_whatsapp_tasks(view, x, config)]
+            return Reply((*first, *out), t(lang, "crew.support_requested", agency=agency(ctx, code)))
+        case StartFinishing():
+            out.append(Outbound(to=ctx.chat, force_reply=True, case_id=view.id,
+                                text=t(lang, "crew.send_documentation", name=ctx.name, ticket=view.ticket)))
+            return Reply(tuple(out))
+        case Finish():
+            out.append(Outbound(to=ops, case_id=view.id, text=t(lang, "desk.crew_report", ticket=view.ticket,
+                                agency=agency(ctx, task.agency), name=ctx.name, note=task.note or "-",
+                                photos=outcome.photos)))
+            if outcome.resolved:
+                out += tell(outcome.followers, "notice.resolved", config, urgent=view.urgent)
+                if view.state == "closed":
+                    out += ratings(outcome.followers, config)
+            return Reply(tuple(out), t(lang, "crew.finished"))
+    return Reply(tuple(out))
+
+
+def documentation_kept(ticket: str, case_id: int, task_agency: str, media_id: int, ctx: DeskContext) -> Reply:
+    """A documentation photo reached the operators; the crew member hears it was kept."""
+    text = t(ctx.lang, "desk.documentation", ticket=ticket, agency=agency(ctx, task_agency), name=ctx.name)
+    return Reply((Outbound(to=operators_address(ctx.config), photo_media_id=media_id, case_id=case_id, text=text),),
+                 t(ctx.lang, "crew.photo_kept"))

@@ -1,0 +1,100 @@
+"""What the desk's decisions share: who acts and where, refusals, menus, and what reporters hear."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.config import Deployment
+from core.messages import Address, Outbound, Priority
+from workflows import notices
+from workflows.card_messages import crew_direct, task_messages
+from workflows.cards import CaseView, agency_name
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    """One press or command: the deployment, the time, who acted (`channel:id` and name) and in which chat."""
+
+    config: Deployment
+    now: datetime
+    actor: str
+    name: str
+    lang: str
+    chat: Address
+    private: bool = False
+    callback_id: str = ""
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A reporter who hears of a case: its own, or that of a report merged into it."""
+
+    case_id: int
+    ticket: str
+    chat: str
+    language: str
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Not allowed, not now: the catalog key and its placeholders, answered to the sender."""
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShowMenu:
+    """Show the card again with a sub-menu of buttons ("" for the card's own buttons)."""
+
+    menu: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The messages to send and the answer to the sender (None: no answer)."""
+
+    messages: tuple[Outbound, ...] = ()
+    answer: str | None = None
+
+
+def answered(out: list[Outbound], ctx: DeskContext, text: str | None) -> list[Outbound]:
+    """Answer the button press (a toast) first, or reply in the chat to a command."""
+    if text is None:
+        return out
+    if ctx.callback_id:
+        return [Outbound(to=ctx.chat, answer_callback=ctx.callback_id, text=text, priority=Priority.CALLBACK),
+                *(o for o in out if not o.answer_callback)]
+    return [Outbound(to=ctx.chat, text=text), *out] if text else out
+
+
+def tell(followers: tuple[Follower, ...], key: str, config: Deployment, *, urgent: bool = False,
+         **params: object) -> list[Outbound]:
+    """Each reporter hears the step, in their own language."""
+    return [notices.reporter_update(f.chat, f.language, key, config, ticket=f.ticket, urgent=urgent,
+                                    case_id=f.case_id, **params) for f in followers]
+
+
+def ratings(followers: tuple[Follower, ...], config: Deployment) -> list[Outbound]:
+    """The case is closed: each reporter hears so and is asked for stars."""
+    out: list[Outbound] = []
+    for f in followers:
+        out.append(notices.reporter_update(f.chat, f.language, "notice.closed", config, ticket=f.ticket,
+                                           case_id=f.case_id))
+        out.append(notices.rating_request(f.chat, f.language, f.case_id, f.ticket))
+    return out
+
+
+def agency(ctx: DeskContext, code: str, lang: str | None = None) -> str:
+    return agency_name(ctx.config, code, lang or ctx.lang)
+
+
+def task_menu(view: CaseView, task_id: int, ctx: DeskContext, menu: str = "") -> list[Outbound]:
+    """A task's buttons (or a sub-menu): an edit of the group card, or a new message in a 1:1 chat."""
+    task = view.task(task_id)
+    if task is None:
+        return []
+    if ctx.private:
+        return [crew_direct(view, task, ctx.config, ctx.chat, menu=menu)]
+    return task_messages(view, task, ctx.config, edit=True, menu=menu)
