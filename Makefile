@@ -38,9 +38,11 @@ lint: install
 
 ## make test: lint first, then the whole suite, on SQLite and on the local PostgreSQL and Redis, in TEST_WORKERS processes (4: the suite mostly waits on real rate limits, not the CPU)
 ## (pytest-xdist; each worker has its own database, Redis database and session log). TEST_WORKERS=0: one process.
+## The slow end-to-end files are collected first (tests/conftest.py) and handed out two tests at a time
+## (--maxschedchunk 2), so no worker is left alone at the end with a block of slow tests.
 TEST_WORKERS ?= 4
 test: lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxschedchunk 2 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-*

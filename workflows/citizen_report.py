@@ -23,7 +23,6 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.button_data import MAX_ID, number
 from core.config import Deployment
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, t
 from core.messages import Choice, Inbound, Kind, Priority
@@ -41,7 +40,8 @@ from workflows.citizen_prompts import (
 )
 from workflows.context import Context
 from workflows.conversation_state import ConversationState, Draft, Step
-from workflows.effects import CommentRating, RateCase, SetLanguage, StartTimer, StepResult, SubmitCase
+from workflows.effects import SetLanguage, StartTimer, StepResult, SubmitCase
+from workflows.rating import rate, rating_comment
 
 Handler = Callable[[ConversationState, Inbound, Context], StepResult]
 
@@ -268,25 +268,6 @@ def set_language(s: ConversationState, event: Inbound, ctx: Context) -> StepResu
     s = replace(s, lang=lang if lang in LANGUAGES else s.lang)
     res = StepResult(s, [msg(event, t(s.lang, "language.set"))], [SetLanguage(s.lang)])
     return ask(res, event, ctx) if s.draft else res
-
-
-def rate(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    """Stars from the rating request; the service checks the case is theirs, closed and not yet rated."""
-    _, case_text, stars_text = [*event.choice.split(":"), "", ""][:3]
-    case_id, stars = number(case_text, 1, MAX_ID), number(stars_text, 1, 5)  # 1-5 is what the request offered
-    if case_id is None or stars is None:
-        return StepResult(s)
-    skip = (Choice("rate_skip", t(s.lang, "button.skip")),)
-    out = [msg(event, t(s.lang, "rating.thanks", stars="⭐" * stars), choices=skip)]
-    return StepResult(replace(s, comment_for=case_id), out, [RateCase(case_id, stars)])
-
-
-def rating_comment(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    case_id, s = s.comment_for, replace(s, comment_for=None)
-    if case_id is None or event.kind != Kind.TEXT or not event.text.strip():
-        return reply(s, event, t(s.lang, "rating.done"))
-    text = event.text.strip()[: ctx.config.limits.max_description_chars]
-    return StepResult(s, [msg(event, t(s.lang, "rating.done"))], [CommentRating(case_id, text)])
 
 
 def cmd_help(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
