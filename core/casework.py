@@ -216,9 +216,15 @@ async def finish(session: AsyncSession, case: Case, task: Task, actor: str, note
         raise NotAllowed("crew.photo_needed")
     task.state, task.done_at, task.note = TaskState.DONE, at, note or task.note
     record(session, case, actor, at, note=f"done:{task.agency}")
-    primary_left = [t for t in await tasks_of(session, case.id)
-                    if t.support_of_id is None and t.state in ACTIVE]
-    if primary_left or task.support_of_id is not None or case.state not in (S.ACCEPTED, S.ON_SCENE):
+    return task.support_of_id is None and await resolve_if_done(session, case, actor, at, auto_close)
+
+
+async def resolve_if_done(session: AsyncSession, case: Case, actor: str, at: datetime, auto_close: bool) -> bool:
+    """Resolve the case (and close it, if the deployment says so) once no agency's own task is still open and
+    at least one was done: the last crew may finish, or the last other agency refuse, in either order."""
+    primary = [t for t in await tasks_of(session, case.id) if t.support_of_id is None]
+    if any(t.state in ACTIVE for t in primary) or not any(t.state == TaskState.DONE for t in primary) \
+            or case.state not in (S.ACCEPTED, S.ON_SCENE):
         return False
     record(session, case, actor, at, to=S.RESOLVED)
     if auto_close:

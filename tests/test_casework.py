@@ -48,6 +48,44 @@ async def test_finishing_needs_a_photo_and_resolves_then_closes(sessions):
         assert case.state == "closed"
 
 
+async def _finished_by_damkar_while_psc_still_dispatched(s):
+    """Two agencies on one case: the fire brigade finishes while the ambulance has not answered yet."""
+    case = await new_case(s)
+    damkar, psc = await casework.verify(s, case, "telegram:1001", ["damkar", "psc119"], utcnow())
+    casework.accept(s, case, damkar, "telegram:3001", "Regu A", 10, utcnow())
+    casework.start_finishing(s, case, damkar, "telegram:3001", utcnow())
+    media = Media(sha256="b" * 64, mime="image/jpeg", size=1, width=1, height=1, original=b"x", clean=b"x")
+    s.add(media)
+    await s.flush()
+    await casework.attach(s, case, damkar, media.id, "telegram:3001", utcnow())
+    return case, damkar, psc
+
+
+@pytest.mark.parametrize("order", ["finish_then_refuse", "refuse_then_finish"])
+async def test_the_last_open_task_ending_resolves_the_case_in_either_order(sessions, order):
+    """One crew finishes and the other agency refuses at the same moment: whichever is applied last, the
+    case is resolved (and closed) — it must not wait forever with nobody left on it."""
+    async with sessions() as s, s.begin():
+        case, damkar, psc = await _finished_by_damkar_while_psc_still_dispatched(s)
+        if order == "finish_then_refuse":
+            assert await casework.finish(s, case, damkar, "telegram:3001", "ok", utcnow(), auto_close=True) is False
+            assert case.state == "accepted"  # the ambulance might still come
+            assert await casework.refuse(s, case, psc, "telegram:3101", "not_ours", utcnow()) is False
+            assert await casework.resolve_if_done(s, case, "telegram:3101", utcnow(), auto_close=True) is True
+        else:
+            assert await casework.refuse(s, case, psc, "telegram:3101", "not_ours", utcnow()) is False
+            assert await casework.finish(s, case, damkar, "telegram:3001", "ok", utcnow(), auto_close=True) is True
+        assert case.state == "closed"
+
+
+async def test_a_refusal_resolves_nothing_while_another_task_is_open_or_none_was_done(sessions):
+    async with sessions() as s, s.begin():
+        case, _damkar, psc = await _finished_by_damkar_while_psc_still_dispatched(s)
+        assert await casework.refuse(s, case, psc, "telegram:3101", "busy", utcnow()) is False
+        assert await casework.resolve_if_done(s, case, "telegram:3101", utcnow(), auto_close=True) is False
+        assert case.state == "accepted"  # the fire brigade is still finishing
+
+
 async def test_ratings_are_taken_once_and_only_when_closed(sessions):
     async with sessions() as s, s.begin():
         case = await new_case(s)

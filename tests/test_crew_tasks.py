@@ -84,6 +84,24 @@ def test_refusing_tells_the_operators_and_whether_the_case_went_back(config):
     assert reply.answer == t("id", "crew.refused")
 
 
+def test_the_last_other_agency_refusing_after_a_crew_finished_resolves_and_asks_for_ratings(config):
+    """The fire brigade had finished; the ambulance, still dispatched, refuses: nobody is left on the case."""
+    psc = TaskView(9, "psc119", "dispatched")
+    before = view("accepted", task("done", owner=REGU_A), psc)
+    decision = crew.decide(A.parse(Inbound(kind=Kind.CHOICE, chat=DAMKAR, sender=Address("telegram", "3101"),
+                                           choice="task:refuse_why:9:not_ours")), psc, ctx(config))
+    assert decision == crew.Refuse(9, "not_ours")
+    after = view("closed", task("done", owner=REGU_A), TaskView(9, "psc119", "refused", refuse_reason="not_ours"))
+    reply = crew.messages(decision, before, crew.Outcome(after, (REPORTER,), resolved=True), ctx(config), 9)
+    told = [m for m in reply.messages if str(m.to) == REPORTER.chat]
+    assert [m.text for m in told][:2] == [
+        t("en", "notice.resolved", ticket="SMP-12-34-56", number="112"),
+        t("en", "notice.closed", ticket="SMP-12-34-56", number="112")]
+    assert [c.data for c in told[-1].choices][:1] == ["rate:41:1"]
+    unresolved = crew.messages(decision, before, crew.Outcome(view("accepted", psc), (REPORTER,)), ctx(config), 9)
+    assert not [m for m in unresolved.messages if str(m.to) == REPORTER.chat]
+
+
 def test_support_from_another_agency_posts_its_card_first(config):
     mine = task("accepted", owner=REGU_A)
     assert decide(config, "task:support:7", mine) == ShowMenu("support")

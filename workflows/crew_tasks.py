@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.button_data import number
+from core.config import Deployment
 from core.i18n import t
 from core.messages import Outbound, Priority
 from workflows import actions as A
@@ -155,7 +156,7 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
                                                 agency=agency(ctx, task.agency), reason=t(lang, f"refuse.{reason}"),
                                                 back=t(lang, "desk.returned") if outcome.returned else ""),
                                 priority=Priority.URGENT if view.urgent else Priority.NORMAL, case_id=view.id))
-            return Reply(tuple(out), t(lang, "crew.refused"))
+            return Reply(tuple(out + resolution(view, outcome, config)), t(lang, "crew.refused"))
         case Arrive():
             if primary and before.state == "accepted":
                 out += tell(outcome.followers, "notice.on_scene", config, urgent=view.urgent,
@@ -174,12 +175,16 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
             out.append(Outbound(to=ops, case_id=view.id, text=t(lang, "desk.crew_report", ticket=view.ticket,
                                 agency=agency(ctx, task.agency), name=ctx.name, note=task.note or "-",
                                 photos=outcome.photos)))
-            if outcome.resolved:
-                out += tell(outcome.followers, "notice.resolved", config, urgent=view.urgent)
-                if view.state == "closed":
-                    out += ratings(outcome.followers, config)
-            return Reply(tuple(out), t(lang, "crew.finished"))
+            return Reply(tuple(out + resolution(view, outcome, config)), t(lang, "crew.finished"))
     return Reply(tuple(out))
+
+
+def resolution(view: CaseView, outcome: Outcome, config: Deployment) -> list[Outbound]:
+    """The last open task ended (finished, or the last other agency refused): reporters hear, and rate if closed."""
+    if not outcome.resolved:
+        return []
+    out = tell(outcome.followers, "notice.resolved", config, urgent=view.urgent)
+    return out + (ratings(outcome.followers, config) if view.state == "closed" else [])
 
 
 def documentation_kept(ticket: str, case_id: int, task_agency: str, media_id: int, ctx: DeskContext) -> Reply:

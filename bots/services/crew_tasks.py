@@ -18,7 +18,7 @@ from workflows import crew_tasks as decisions
 from workflows.actions import Pressed
 from workflows.cards import CaseView
 from workflows.crew_tasks import Accept, Arrive, Decision, Finish, Outcome, Refuse, RequestSupport, StartFinishing
-from workflows.desk_replies import Refusal, ShowMenu
+from workflows.desk_replies import Follower, Refusal, ShowMenu
 
 if TYPE_CHECKING:
     from bots.services.desk import Desk
@@ -51,7 +51,10 @@ async def apply(desk: Desk, case: Case, task: Task, before: CaseView, decision: 
             return Outcome(await desk.view(case), await followers(s, case))
         case Refuse(_, reason):
             back = await casework.refuse(s, case, task, actor, reason, now)
-            return Outcome(await desk.view(case), returned=back)
+            resolved = not back and task.support_of_id is None and await casework.resolve_if_done(
+                s, case, actor, now, auto_close=desk.config.cases.close_when_crew_done)  # the others had finished
+            told = await resolution_followers(desk, case) if resolved else ()
+            return Outcome(await desk.view(case), told, returned=back, resolved=resolved)
         case Arrive():
             casework.arrive(s, case, task, actor, now)
             return Outcome(await desk.view(case), await followers(s, case))
@@ -66,10 +69,14 @@ async def apply(desk: Desk, case: Case, task: Task, before: CaseView, decision: 
                                              auto_close=desk.config.cases.close_when_crew_done)
             view = await desk.view(case)
             photos = len(await casework.attachments(s, task.id))
-            told = await (close_followers(desk, case) if resolved and case.state == CaseState.CLOSED
-                          else followers(s, case))
+            told = await (resolution_followers(desk, case) if resolved else followers(s, case))
             return Outcome(view, told, resolved=resolved, photos=photos)
     raise AssertionError(f"no way to apply {decision!r}")
+
+
+async def resolution_followers(desk: Desk, case: Case) -> tuple[Follower, ...]:
+    """Who hears that the case was resolved: with the reports merged into it closed too when it closed."""
+    return await (close_followers(desk, case) if case.state == CaseState.CLOSED else followers(desk.s, case))
 
 
 async def on_message(desk: Desk) -> None:
