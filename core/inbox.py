@@ -13,6 +13,7 @@ from core.models import InboxItem
 MAX_ATTEMPTS = 5
 PARKED = "parked"  # kept for operators to look at, never retried: an unusable delivery or an event out of tries
 PARKED_STATES = (PARKED, "failed")  # "failed" is what older versions called it
+TIMERS = "timer"  # the channel of fired timers' rows (core/timers.py): never counted as a person's messages
 GO, GONE = "go", "gone"  # begin_attempt's other answers
 
 
@@ -111,7 +112,7 @@ async def recent_count(session: AsyncSession, item: InboxItem, seconds: float) -
     """How many updates this conversation sent in the `seconds` up to and including this one (flood check)."""
     since = item.received_at - timedelta(seconds=seconds)
     stmt = select(func.count()).select_from(InboxItem).where(
-        InboxItem.conversation_key == item.conversation_key, InboxItem.channel != "timer",  # core.timers.CHANNEL
+        InboxItem.conversation_key == item.conversation_key, InboxItem.channel != TIMERS,
         InboxItem.received_at > since, InboxItem.id <= item.id)
     return (await session.execute(stmt)).scalar_one()
 

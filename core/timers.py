@@ -11,7 +11,7 @@ from core import inbox
 from core.db import dialect_insert
 from core.models import Timer
 
-CHANNEL = "timer"  # the inbox rows of fired timers: a pseudo-channel no adapter writes
+CHANNEL = inbox.TIMERS  # the inbox rows of fired timers: a pseudo-channel no adapter writes
 
 
 async def schedule(session: AsyncSession, *, kind: str, key: str, version: int, due_at: datetime,

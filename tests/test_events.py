@@ -85,8 +85,8 @@ async def test_a_flood_is_answered_once_then_ignored_until_it_calms(deps, config
     assert replies.count(flood) == 1 and replies[-1] == flood  # the 21st answered, the 22nd and 23rd not
 
 
-async def test_a_rating_of_someone_elses_case_is_refused(deps):
-    now = deps.clock.now()
+async def siti_reported_a_fire(deps, now, *, closed: bool = False, due: bool = False) -> int:
+    """Another reporter's fire case, closed or with its deadline now; its id."""
     async with deps.sessions() as s, s.begin():
         owner = Reporter(channel="telegram", external_id=OTHER.id, name="Siti", language="id")
         s.add(owner)
@@ -94,8 +94,16 @@ async def test_a_rating_of_someone_elses_case_is_refused(deps):
         case = await create_case(s, reporter=owner, chat=str(OTHER), ticket="SMP-00-00-01", incident_type="fire",
                                  urgent=True, language="id", latitude=-7.0, longitude=113.8, address_text=None,
                                  description=None, photo_media_id=None, started_at=now, now=now)
-        casework.close(s, case, "telegram:1001", now)
-        case_id = case.id
+        if closed:
+            casework.close(s, case, "telegram:1001", now)
+        if due:
+            case.sla_due_at = now
+        return case.id
+
+
+async def test_a_rating_of_someone_elses_case_is_refused(deps):
+    now = deps.clock.now()
+    case_id = await siti_reported_a_fire(deps, now, closed=True)
     await apply(deps, choice(f"rate:{case_id}:1"))
     texts = [m.text for _, m in await queued(deps) if m.text]
     assert texts == [t("id", "rating.not_open")]
@@ -108,15 +116,7 @@ async def test_a_rating_of_someone_elses_case_is_refused(deps):
 
 async def test_a_fired_timer_of_the_clock_reaches_its_handler(deps, config):
     now = deps.clock.now()
-    async with deps.sessions() as s, s.begin():
-        owner = Reporter(channel="telegram", external_id=OTHER.id, name="Siti", language="id")
-        s.add(owner)
-        await s.flush()
-        case = await create_case(s, reporter=owner, chat=str(OTHER), ticket="SMP-00-00-01", incident_type="fire",
-                                 urgent=True, language="id", latitude=-7.0, longitude=113.8, address_text=None,
-                                 description=None, photo_media_id=None, started_at=now, now=now)
-        case.sla_due_at = now
-        case_id = case.id
+    case_id = await siti_reported_a_fire(deps, now, due=True)
     await apply(deps, events.timer_event({"kind": "sla.verify", "key": f"case:{case_id}", "payload": {}}))
     operators = Address("telegram", str(config.operators.telegram_chat_id))
     [(priority, reminder)] = await queued(deps, to=operators)
