@@ -79,8 +79,10 @@ def record(session: AsyncSession, case: Case, actor: str, at: datetime, note: st
     session.add(CaseEvent(case_id=case.id, at=at, actor=actor, from_state=before, to_state=case.state, note=note))
 
 
-def _claim(case: Case, actor: str) -> None:
-    """The first operator to act owns the card."""
+def _claim(case: Case, actor: str, at: datetime) -> None:
+    """The first operator to act owns the card; when they first acted is the call-taking figure."""
+    if case.first_action_at is None:
+        case.first_action_at = at
     if case.operator is None:
         case.operator = actor
     elif case.operator != actor:
@@ -91,9 +93,10 @@ async def verify(session: AsyncSession, case: Case, actor: str, agencies: list[s
     """Verify (when still submitted) and dispatch to the agencies that do not have an active task yet."""
     if case.state not in (S.SUBMITTED, S.VERIFIED, S.DISPATCHED, S.ACCEPTED, S.ON_SCENE):
         raise NotAllowed("desk.wrong_state", state=case.state)
-    _claim(case, actor)
+    _claim(case, actor, at)
     if case.state == S.SUBMITTED:
         record(session, case, actor, at, to=S.VERIFIED)
+        case.traffic_class = case.traffic_class or "emergency"
     existing = {t.agency for t in await tasks_of(session, case.id) if t.state in ACTIVE}
     new = [a for a in agencies if a not in existing]
     if not new:
@@ -109,8 +112,10 @@ async def verify(session: AsyncSession, case: Case, actor: str, agencies: list[s
 def reject(session: AsyncSession, case: Case, actor: str, reason: str, at: datetime) -> None:
     if case.state != S.SUBMITTED:
         raise NotAllowed("desk.wrong_state", state=case.state)
-    _claim(case, actor)
+    _claim(case, actor, at)
     case.reject_reason = reason
+    if reason == "hoax":
+        case.traffic_class = "prank"
     record(session, case, actor, at, note=f"reason:{reason}", to=S.REJECTED)
 
 
@@ -120,7 +125,7 @@ async def mark_duplicate(session: AsyncSession, case: Case, target: Case, actor:
         raise NotAllowed("desk.wrong_state", state=case.state)
     if target.id == case.id or target.state not in OPEN_STATES:
         raise NotAllowed("desk.duplicate_target_closed")
-    _claim(case, actor)
+    _claim(case, actor, at)
     merged = list((await session.execute(select(Case).where(Case.duplicate_of_id == case.id))).scalars())
     for earlier in merged:
         earlier.duplicate_of_id = target.id
@@ -131,7 +136,7 @@ async def mark_duplicate(session: AsyncSession, case: Case, target: Case, actor:
 
 
 def note_callback(session: AsyncSession, case: Case, actor: str, at: datetime) -> None:
-    _claim(case, actor)
+    _claim(case, actor, at)
     case.callback_requested = True
     record(session, case, actor, at, note="calling_reporter")
 

@@ -14,10 +14,17 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    """Read one language's .po file once; keys are message ids like `report.greeting`."""
-    with open(LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
-        cat = read_po(f, locale=lang)
-    return {m.id: m.string for m in cat if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string}
+    """Read one language's .po files once (messages.po and one per feature); keys are ids like `report.greeting`."""
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with open(path, "rb") as f:
+            cat = read_po(f, locale=lang)
+        for m in cat:
+            if isinstance(m.id, str) and isinstance(m.string, str) and m.id and m.string:
+                if m.id in merged:
+                    raise ValueError(f"{path.name}: {m.id} is already in another catalog")
+                merged[m.id] = m.string
+    return merged
 
 
 def pick_language(preferred: str | None, default: str) -> str:

@@ -97,6 +97,16 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     report_count: Mapped[int] = mapped_column(Integer, default=1)
+    # How the report reached us: telegram | whatsapp | web (a chat) or phone | radio | walk_in | relay (entered by
+    # an operator, `entered_by`, with the caller's name and number as personal data like the reporter's).
+    intake: Mapped[str] = mapped_column(String(16), default="")
+    entered_by: Mapped[str | None] = mapped_column(String(100))
+    caller_name: Mapped[str | None] = mapped_column(String(200))
+    caller_phone: Mapped[str | None] = mapped_column(String(32))
+    # The ministry's classes of 112 traffic: emergency | information | ghost | prank (unset: not classed yet).
+    traffic_class: Mapped[str | None] = mapped_column(String(16))
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an operator's first step on it
+    drill: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # LATIHAN: out of every figure
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reporter: Mapped[Reporter] = relationship(lazy="raise")
     events: Mapped[list[CaseEvent]] = relationship(
@@ -209,6 +219,18 @@ class Shift(Base):
     role: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Drill(Base):
+    """A rehearsal: while it runs, reports (from the listed testers, or all) are marked LATIHAN."""
+
+    __tablename__ = "drills"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # unset: until stopped
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    started_by: Mapped[str] = mapped_column(String(100))
+    testers: Mapped[list[str] | None] = mapped_column(JSON)  # "channel:id" addresses; unset: every report
 
 
 class Timer(Base):

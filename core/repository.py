@@ -58,7 +58,7 @@ async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, t
     case = Case(ticket=ticket, state=CaseState.SUBMITTED, incident_type=incident_type, urgent=urgent,
                 reporter_id=reporter.id, chat=chat, language=language, latitude=latitude, longitude=longitude,
                 address_text=address_text, description=description, photo_media_id=photo_media_id,
-                created_at=started_at, submitted_at=now, updated_at=now)
+                created_at=started_at, submitted_at=now, updated_at=now, intake=reporter.channel)
     session.add(case)
     await session.flush()
     actor = f"{reporter.channel}:{reporter.external_id}"
