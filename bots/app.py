@@ -17,7 +17,18 @@ from bots.pipeline.worker import Worker
 from bots.secret_key import load_secret_key
 from bots.services import wiring
 from bots.telegram import webhook as telegram_webhook
-from bots.web import chat, dashboard, docs, exports, metrics_endpoint, open311, public, signin_pages
+from bots.web import (
+    case_page,
+    chat,
+    dashboard,
+    docs,
+    exports,
+    figures_page,
+    metrics_endpoint,
+    open311,
+    public,
+    signin_pages,
+)
 from bots.web.auth import SignedOut, to_login
 from bots.web.chat_channel import WebChatChannel
 from bots.web.metrics_endpoint import DatabaseGauges
@@ -123,6 +134,8 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     app.include_router(public.router)
     app.include_router(signin_pages.router)
     app.include_router(dashboard.router)
+    app.include_router(case_page.router)
+    app.include_router(figures_page.router)
     app.include_router(exports.router)
     app.include_router(chat.router)
     app.include_router(docs.router)

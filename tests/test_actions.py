@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bots.services.desk import HANDLERS
-from bots.web.dashboard import ACTIONS as DASHBOARD_ACTIONS
+from bots.web.case_page import ACTIONS as DASHBOARD_ACTIONS
 from core import button_data
 from core.i18n import LANGUAGES, catalog
 from core.messages import Address, Inbound, Kind
