@@ -7,9 +7,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from bots.http import error_response
 from bots.pipeline.deps import Deps
@@ -21,12 +19,16 @@ from bots.web import (
     case_page,
     chat,
     dashboard,
+    dashboard_stream,
     docs,
+    drill_page,
     exports,
     figures_page,
     metrics_endpoint,
+    new_report,
     open311,
     public,
+    readiness,
     signin_pages,
 )
 from bots.web.auth import SignedOut, to_login
@@ -125,7 +127,8 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
                   description="Chat-based emergency reporting gateway for Call Center 112.",
                   docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps
-    app.state.database_gauges = DatabaseGauges(deps.sessions, deps.clock)
+    app.state.database_gauges = DatabaseGauges(deps.sessions, deps.clock, channels=tuple(deps.channels),
+                                               health=deps.config.channel_health)
     hardening = security_headers(deps.config.map, settings.public_base_url)
     app.add_middleware(SecurityHeaders, headers=hardening)
     app.include_router(telegram_webhook.router)
@@ -134,12 +137,16 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     app.include_router(public.router)
     app.include_router(signin_pages.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_stream.router)
     app.include_router(case_page.router)
+    app.include_router(new_report.router)
     app.include_router(figures_page.router)
+    app.include_router(drill_page.router)
     app.include_router(exports.router)
     app.include_router(chat.router)
     app.include_router(docs.router)
     app.include_router(metrics_endpoint.router)
+    app.include_router(readiness.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)
@@ -161,21 +168,6 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     async def healthz():
         """The process is alive."""
         return {"ok": True}
-
-    @app.get("/readyz", tags=["operations"])
-    async def readyz():
-        """The database (and Redis, when configured) answer."""
-        checks = {"database": False, "redis": None}
-        try:
-            async with deps.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = True
-        except Exception:  # noqa: BLE001
-            pass
-        if settings.redis_url:
-            checks["redis"] = await deps.coord.ping()
-        ok = checks["database"] and checks["redis"] is not False
-        return JSONResponse({"ok": ok, **checks}, status_code=200 if ok else 503)
 
     @app.get("/", include_in_schema=False)
     async def index():

@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from bots import cli_accounts, cli_privacy
+from bots import cli_accounts, cli_drill, cli_privacy
 from bots.cli_support import ensure_sqlite_dir, load
 from core.config import ConfigError, load_config
 from core.settings import SettingsError, load_settings
@@ -97,6 +97,7 @@ def parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
     cli_accounts.add_parsers(sub)
     cli_privacy.add_parsers(sub)
+    cli_drill.add_parsers(sub)
     return top
 
 

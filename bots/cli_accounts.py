@@ -165,7 +165,7 @@ def add_parsers(sub: Any) -> None:
     account = sub.add_parser("account", help="dashboard accounts").add_subparsers(dest="action", required=True)
     add = account.add_parser("add", help="create an account (asks for the password)")
     add.add_argument("username")
-    add.add_argument("--role", choices=["operator", "leader"], required=True)
+    add.add_argument("--role", choices=["operator", "leader", "admin"], required=True)
     add.add_argument("--name", help="shown on the dashboard and on the case timeline")
     add.add_argument("--can-act", dest="can_act", action="store_true", default=None,
                      help="may verify, reject and close from the dashboard (operators by default)")

@@ -28,7 +28,7 @@ from core import passwords
 from core.db import dialect_insert, rows_affected
 from core.models import Account, SigninThrottle, WebSession
 
-ROLES = ("operator", "leader")
+ROLES = ("operator", "leader", "admin")  # admin: also starts and stops drills (dashboard)
 SESSION_TTL = timedelta(hours=24)  # a whole 24-hour shift
 IDLE = timedelta(minutes=60)  # default; the deployment file's `dashboard.idle_minutes`
 TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often

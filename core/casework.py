@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,6 +261,64 @@ async def followers(session: AsyncSession, case: Case) -> list[Case]:
     return [case, *merged]
 
 
-async def open_cases(session: AsyncSession, limit: int = 30) -> list[Case]:
-    stmt = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES])).order_by(Case.id.desc()).limit(limit)
+async def open_cases(session: AsyncSession, limit: int = 30, action_first: bool = False) -> list[Case]:
+    """Open cases, newest first; `action_first` (the dashboard) takes every urgent case still waiting for a crew,
+    then the reports still waiting for an operator, before the rest, so a limit never drops one of them."""
+    stmt = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))
+    if action_first:
+        waiting = [s.value for s in (S.SUBMITTED, S.VERIFIED, S.DISPATCHED)]
+        stmt = stmt.order_by(sql_case((Case.urgent.is_(True) & Case.state.in_(waiting), 0),
+                                      (Case.state == S.SUBMITTED.value, 1), else_=2))
+    stmt = stmt.order_by(Case.id.desc()).limit(limit)
     return list((await session.execute(stmt)).scalars())
+
+
+# --- the case page: notes, call-backs, and crew steps an operator enters for a crew on the radio -------------
+PHONE_INTAKES = frozenset({"phone", "radio", "walk_in", "relay"})  # reports an operator entered: no reporter chat
+RADIO = "radio"  # the owner channel of a task accepted on behalf of a crew named in free text
+
+
+def add_note(session: AsyncSession, case: Case, actor: str, text: str, at: datetime) -> None:
+    """A free-text note into the timeline (it does not claim the card: anyone at the desk may add one)."""
+    record(session, case, actor, at, note="note:" + text)
+
+
+def record_callback(session: AsyncSession, case: Case, actor: str, stars: int | None, at: datetime) -> None:
+    """The caller was called back; a rating they gave on the phone counts only where they have no chat to rate in."""
+    if stars is not None:
+        if case.intake not in PHONE_INTAKES:
+            raise NotAllowed("casepage.rating_has_chat")
+        rate(session, case, stars, actor, at)
+    record(session, case, actor, at, note="called_back")
+
+
+def entered_for(session: AsyncSession, case: Case, task: Task, operator: str, at: datetime) -> None:
+    """Who typed in a crew's step heard by radio, and for which crew, right after the step itself."""
+    record(session, case, operator, at, note=f"for_crew:{task.agency}:{task.owner_name or '-'}")
+
+
+def accept_for(session: AsyncSession, case: Case, task: Task, operator: str, crew: str, crew_name: str, eta: int,
+               at: datetime) -> None:
+    """A crew accepts by radio: the same acceptance (first wins, the clock stops), owned by that crew member
+    (`crew` is their chat address, so they can go on from their phone) or by the agency's radio."""
+    accept(session, case, task, crew, crew_name, eta, at)
+    entered_for(session, case, task, operator, at)
+
+
+def arrive_for(session: AsyncSession, case: Case, task: Task, operator: str, at: datetime) -> None:
+    """The crew that accepted says by radio it is on scene: the same step, entered by an operator."""
+    if task.state != TaskState.ACCEPTED or task.owner is None:
+        raise NotAllowed("crew.wrong_task_state")
+    arrive(session, case, task, task.owner, at)
+    entered_for(session, case, task, operator, at)
+
+
+async def finish_for(session: AsyncSession, case: Case, task: Task, operator: str, note: str, at: datetime,
+                     auto_close: bool) -> bool:
+    """The crew says by radio it is done (no photos over the radio); True when that resolved the case."""
+    if task.state not in (TaskState.ACCEPTED, TaskState.ON_SCENE, TaskState.FINISHING) or task.owner is None:
+        raise NotAllowed("crew.wrong_task_state")
+    task.state, task.done_at, task.note = TaskState.DONE, at, note or task.note
+    record(session, case, task.owner, at, note=f"done:{task.agency}")
+    entered_for(session, case, task, operator, at)
+    return task.support_of_id is None and await resolve_if_done(session, case, task.owner, at, auto_close)

@@ -281,6 +281,7 @@ class Agency(_Model):
     telegram_chat_id: GroupChatId | None = None
     members: Annotated[list[Person], BeforeValidator(_none_as_empty_list)] = []
     emoji: str = ""
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()\-]{3,22}$")] | None = None  # operators phone it
 
     def has_member(self, channel: str, user_id: str | int) -> bool:
         """Whether a sender may act on this agency's tasks."""
@@ -298,6 +299,7 @@ class IncidentType(_Model):
     photo: Literal["required", "optional", "none"] = "optional"
     emoji: str = ""
     public: bool | None = None  # in Open311 and on /public; unset: yes, except the PRIVATE_TYPES
+    safety: LocalizedName | None = None  # urgent types: standard public advice sent after the ticket
 
     @property
     def is_public(self) -> bool:
@@ -387,6 +389,7 @@ class Clock(_Model):
     refresh_minutes: float = Field(default=1, gt=0)
     escalate: list[Escalation] = [Escalation(role="kabid", after_minutes=0),
                                   Escalation(role="kepala_dinas", after_minutes=5)]
+    abandoned_draft_minutes: float = Field(default=2, ge=0)  # an urgent draft left this long reaches operators; 0 off
 
 
 class Roster(_Model):
@@ -493,6 +496,20 @@ class Map(_Model):
         return f"{scheme}://{host.replace('{s}', '*')}"
 
 
+class Drills(_Model):
+    """Rehearsals (`siaga drill start`): whether leaders are alerted of drill cases, and how long those are kept."""
+
+    alert_leaders: bool = False
+    keep_hours: float = Field(default=24, gt=0)
+
+
+class ChannelHealth(_Model):
+    """When the dashboard, /readyz and /metrics call a channel's messages stuck, and how far back dead letters count."""
+
+    stuck_minutes: float = Field(default=3, gt=0, le=24 * 60)
+    dead_letter_minutes: float = Field(default=60, gt=0, le=7 * 24 * 60)
+
+
 class Deployment(_Model):
     """One regency's whole deployment file."""
 
@@ -514,6 +531,9 @@ class Deployment(_Model):
     web: Web = Web()
     open_data: OpenData = OpenData()
     map: Map = Map()
+    channel_health: ChannelHealth = ChannelHealth()
+    safety_general: LocalizedName | None = None  # sent after the ticket of every urgent report
+    drills: Drills = Drills()
 
     @model_validator(mode="after")
     def _unique_agency_codes(self) -> Deployment:

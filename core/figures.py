@@ -1,26 +1,53 @@
-"""The figures leadership reads: counts, median time per stage, SLA compliance, pranks, ratings.
+"""The figures leadership reads: counts, median time per stage, SLA compliance, pranks, ratings, channels, classes.
 
-`compute` is pure over case rows, so the digest, `/statistik` and the benchmark share one definition.
+`compute` is pure over case rows, so the digest, `/statistik`, the dashboard, `/public` and the benchmark share
+one definition. Drills (`Case.drill`) are in none of them. Calls an operator entered and classed as information,
+ghost or prank (closed or rejected records that paged nobody) count in the channel and class figures only, not
+as reports nor in the handling figures, which are about emergencies.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from statistics import median
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import sla
+from core import sla, standards
 from core.cases import OPEN_STATES
 from core.models import Case
+from core.standards import Standard
 
 # (name, from column, to column): each stage of handling, measured on the stored times
 STAGES = (("verify", "submitted_at", "verified_at"), ("dispatch", "verified_at", "dispatched_at"),
           ("accept", "dispatched_at", "accepted_at"), ("arrive", "accepted_at", "on_scene_at"),
           ("resolve", "on_scene_at", "resolved_at"), ("close", "resolved_at", "closed_at"),
           ("total_accept", "submitted_at", "accepted_at"))
+CHANNELS = ("telegram", "whatsapp", "web", "phone", "radio", "walk_in", "relay")  # Case.intake
+OPERATOR_INTAKES = ("phone", "radio", "walk_in", "relay")  # entered by an operator
+CLASSES = ("emergency", "information", "ghost", "prank")  # the ministry's classes of 112 traffic
+UNCLASSED = "unclassed"  # traffic_class not set yet (a chat report not decided on)
+OTHER = "other"  # an intake this version does not know
+NOT_EMERGENCIES = ("information", "ghost", "prank")
+
+
+def is_report(case: Case) -> bool:
+    """A report in the handling figures: anything but an operator-entered call classed as not an emergency."""
+    return not (case.intake in OPERATOR_INTAKES and case.traffic_class in NOT_EMERGENCIES)
+
+
+def by_channel(cases: list[Case]) -> dict[str, int]:
+    """Every channel in a fixed order (zeros kept, for charts), then `other` if any intake is unknown."""
+    counts = Counter(c.intake if c.intake in CHANNELS else OTHER for c in cases)
+    return {**{ch: counts[ch] for ch in CHANNELS}, **({OTHER: counts[OTHER]} if counts[OTHER] else {})}
+
+
+def by_class(cases: list[Case]) -> dict[str, int]:
+    """The four classes in the ministry's order, then the not-yet-classed ones."""
+    counts = Counter(c.traffic_class if c.traffic_class in CLASSES else UNCLASSED for c in cases)
+    return {cls: counts[cls] for cls in (*CLASSES, UNCLASSED)}
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,10 @@ class Figures:
     ratings: int
     average_rating: float | None
     open_now: int
+    traffic: int = 0  # every call and message, reports and not (`total` counts the reports)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_class: dict[str, int] = field(default_factory=dict)
+    standards: tuple[Standard, Standard] | None = None  # the call-taking standards, when loaded
 
     @property
     def compliance(self) -> float | None:
@@ -51,8 +82,9 @@ class Figures:
 
 
 def compute(cases: list[Case], start: datetime, end: datetime, now: datetime, open_now: int) -> Figures:
-    """Figures for the cases submitted in [start, end), as they stand at `now`."""
-    rows = [c for c in cases if c.submitted_at is not None and start <= c.submitted_at < end]
+    """Figures for the cases submitted in [start, end), as they stand at `now`; drills left out."""
+    traffic = [c for c in cases if not c.drill and c.submitted_at is not None and start <= c.submitted_at < end]
+    rows = [c for c in traffic if is_report(c)]
     medians: dict[str, float | None] = {}
     for name, a, b in STAGES:
         spans = [(getattr(c, b) - getattr(c, a)).total_seconds() for c in rows
@@ -69,15 +101,19 @@ def compute(cases: list[Case], start: datetime, end: datetime, now: datetime, op
         urgent_pending=outcomes["pending"],
         pranks=sum(1 for c in rows if c.state == "rejected" and c.reject_reason == "hoax"),
         ratings=len(ratings), average_rating=sum(ratings) / len(ratings) if ratings else None,
-        open_now=open_now)
+        open_now=open_now, traffic=len(traffic), by_channel=by_channel(traffic), by_class=by_class(traffic))
 
 
 async def load(session: AsyncSession, start: datetime, end: datetime, now: datetime,
                types: list[str] | None = None) -> Figures:
-    """Read the period's cases and the number open now, then compute; `types` limits both to those types."""
+    """Read the period's cases and the number open now, then compute; `types` limits both to those types.
+
+    Without `types` the call-taking standards of the same window come along (they know no incident type)."""
     only = [Case.incident_type.in_(types)] if types is not None else []
+    only.append(Case.drill.is_(False))
     cases = list((await session.execute(
         select(Case).where(Case.submitted_at >= start, Case.submitted_at < end, *only))).scalars())
     open_now = (await session.execute(select(func.count()).select_from(Case).where(
         Case.state.in_([s.value for s in OPEN_STATES]), *only))).scalar_one()
-    return compute(cases, start, end, now, open_now)
+    fig = compute(cases, start, end, now, open_now)
+    return fig if types is not None else replace(fig, standards=await standards.load(session, start, end, now))

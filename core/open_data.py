@@ -2,7 +2,8 @@
 
 Coordinates are rounded to two decimals (about 1 km) and the reporter's own words are never included,
 since a description can name people; the Open311 `description` is the incident type's name instead.
-Only verified cases of types not marked `public: false` appear, once `open_data.delay_minutes` have passed,
+Only verified cases of types not marked `public: false` appear (never a drill, nor a call an operator classed
+as information, ghost or prank), once `open_data.delay_minutes` have passed,
 with times rounded down to the hour; date filters and the moment a case appears work on the hour too, so
 polling cannot recover the exact time of a report.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import casework
@@ -68,7 +69,8 @@ async def cases(session: AsyncSession, config: Deployment, now: datetime, *, typ
         cutoff = min(cutoff, _next_hour(end, config))
     stmt = select(Case).where(Case.state.in_(PUBLIC_STATES), Case.verified_at.is_not(None),
                               Case.submitted_at.is_not(None), Case.submitted_at < cutoff,
-                              Case.incident_type.in_(allowed))
+                              Case.incident_type.in_(allowed), Case.drill.is_(False),
+                              or_(Case.traffic_class.is_(None), Case.traffic_class == "emergency"))
     if start is not None:
         stmt = stmt.where(Case.submitted_at >= _next_hour(start, config))
     if open_only is not None:

@@ -20,6 +20,9 @@ MERGED_TEXT_LIMIT = 3500  # Telegram allows 4096 characters a message
 
 
 _FIELDS = frozenset(f.name for f in fields(Outbound))
+# Reporters an operator met by phone, radio or in person: no chat reaches them, whatever a flow addresses to them
+# (the one place every message passes, so a future flow cannot page a caller by mistake).
+OFF_CHAT = frozenset({"phone", "radio", "walk_in", "relay"})
 
 
 def decode(payload: Mapping[str, Any]) -> Outbound:
@@ -59,9 +62,13 @@ async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
         OutboxItem.ref.like("card:%")).limit(1))).first() is not None
 
 
-async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *, group: bool = False) -> OutboxItem:
+async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *,
+                  group: bool = False) -> OutboxItem | None:
     """Queue the message; a newer edit of the same card replaces edits of it not yet sent. `group`: the
-    channel adapter says the chat is a group (its messages are paced as one, the most urgent first)."""
+    channel adapter says the chat is a group (its messages are paced as one, the most urgent first).
+    A message to a caller met off-chat (a report an operator entered) is dropped here: None."""
+    if message.to.channel in OFF_CHAT:
+        return None
     if message.edit_of.startswith("card:") and not await _queued_ever(session, message.edit_of):
         message = replace(message, ref=message.edit_of, edit_of="")  # never posted (a held web report): post it now
     if message.edit_of:

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import drills
 from core.cases import CaseState
 from core.models import Case, CaseEvent, Conversation, Reporter
 
@@ -54,16 +55,38 @@ async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, t
                       urgent: bool, language: str, latitude: float | None, longitude: float | None,
                       address_text: str | None, description: str | None, photo_media_id: int | None,
                       started_at: datetime, now: datetime) -> Case:
-    """Store a submitted case with its first two timeline entries (draft opened, submitted)."""
+    """Store a submitted case with its first two timeline entries (draft opened, submitted); a drill running for
+    this reporter marks it LATIHAN."""
+    actor = f"{reporter.channel}:{reporter.external_id}"
     case = Case(ticket=ticket, state=CaseState.SUBMITTED, incident_type=incident_type, urgent=urgent,
                 reporter_id=reporter.id, chat=chat, language=language, latitude=latitude, longitude=longitude,
                 address_text=address_text, description=description, photo_media_id=photo_media_id,
-                created_at=started_at, submitted_at=now, updated_at=now, intake=reporter.channel)
+                created_at=started_at, submitted_at=now, updated_at=now, intake=reporter.channel,
+                drill=await drills.applies(session, actor, now))
     session.add(case)
     await session.flush()
-    actor = f"{reporter.channel}:{reporter.external_id}"
     session.add_all([
         CaseEvent(case_id=case.id, at=started_at, actor=actor, from_state=None, to_state=CaseState.DRAFT),
         CaseEvent(case_id=case.id, at=now, actor=actor, from_state=CaseState.DRAFT, to_state=CaseState.SUBMITTED),
     ])
+    return case
+
+
+async def create_operator_case(session: AsyncSession, *, reporter: Reporter, chat: str, ticket: str,
+                               incident_type: str, urgent: bool, language: str, latitude: float | None,
+                               longitude: float | None, address_text: str | None, description: str | None,
+                               called_at: datetime, now: datetime, intake: str, entered_by: str,
+                               caller_name: str | None, caller_phone: str | None, traffic_class: str,
+                               drill: bool = False) -> Case:
+    """Store a report an operator entered for a caller: submitted at the time of the call (the clock runs from
+    it), with one timeline entry saying how it came and who typed it in (`entered:phone`)."""
+    case = Case(ticket=ticket, state=CaseState.SUBMITTED, incident_type=incident_type, urgent=urgent,
+                reporter_id=reporter.id, chat=chat, language=language, latitude=latitude, longitude=longitude,
+                address_text=address_text, description=description, created_at=called_at, submitted_at=called_at,
+                updated_at=now, intake=intake, entered_by=entered_by, caller_name=caller_name,
+                caller_phone=caller_phone, traffic_class=traffic_class, drill=drill)
+    session.add(case)
+    await session.flush()
+    session.add(CaseEvent(case_id=case.id, at=called_at, actor=entered_by, from_state=CaseState.DRAFT,
+                          to_state=CaseState.SUBMITTED, note=f"entered:{intake}"))
     return case

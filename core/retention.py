@@ -103,6 +103,32 @@ async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch
     return done
 
 
+async def remove_drills(session: AsyncSession, now: datetime, keep_hours: float, batch: int = 200) -> int:
+    """Delete drill cases (LATIHAN) older than `keep_hours`, with their timeline, tasks, photos, messages and
+    timers: a rehearsal leaves nothing behind. Returns how many cases were deleted."""
+    ids = list((await session.execute(select(Case.id).where(
+        Case.drill.is_(True), Case.created_at < now - timedelta(hours=keep_hours)).order_by(Case.id).limit(batch)
+        .with_for_update())).scalars())
+    if not ids:
+        return 0
+    media = set((await session.execute(select(Case.photo_media_id).where(Case.id.in_(ids)))).scalars())
+    media |= set((await session.execute(select(Attachment.media_id).where(Attachment.case_id.in_(ids)))).scalars())
+    await session.execute(update(Case).where(Case.duplicate_of_id.in_(ids)).values(duplicate_of_id=None))
+    await session.execute(delete(Attachment).where(Attachment.case_id.in_(ids)))
+    await session.execute(delete(OutboxItem).where(OutboxItem.case_id.in_(ids)))
+    await session.execute(delete(Timer).where(Timer.key.in_([f"case:{i}" for i in ids])))
+    await session.execute(update(Task).where(Task.case_id.in_(ids)).values(support_of_id=None))
+    await session.execute(delete(Task).where(Task.case_id.in_(ids)))
+    await session.execute(delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
+    done = rows_affected(await session.execute(delete(Case).where(Case.id.in_(ids))))
+    for media_id in media - {None}:
+        still_used = (await session.execute(select(Case.id).where(Case.photo_media_id == media_id).limit(1))).first() \
+            or (await session.execute(select(Attachment.id).where(Attachment.media_id == media_id).limit(1))).first()
+        if not still_used:
+            await session.execute(delete(Media).where(Media.id == media_id))
+    return done
+
+
 async def find_reporter(session: AsyncSession, channel: str, external_id: str) -> Reporter | None:
     return (await session.execute(select(Reporter).where(Reporter.channel == channel,
                                                          Reporter.external_id == external_id))).scalar_one_or_none()

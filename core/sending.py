@@ -16,3 +16,12 @@ class Undeliverable(Exception):
 
 class MediaGone(Exception):
     """The file a person sent cannot be fetched and never will be (unknown or expired id): ask for it again."""
+
+
+class AuthRevoked(Exception):
+    """The platform refused our credentials (Telegram 401, Graph error 190): nothing goes out on this channel
+    until someone renews the token, so the sender pauses the channel instead of retrying each message."""
+
+
+class ServerError(Exception):
+    """The platform answered 5xx: back off and retry; repeated ones are shown as the channel's trouble."""

@@ -11,9 +11,10 @@ from bots.web.case_page import ACTIONS as DASHBOARD_ACTIONS
 from core import button_data
 from core.i18n import LANGUAGES, catalog
 from core.messages import Address, Inbound, Kind
+from workflows import abandoned_draft, card_messages, crew_tasks, keyboards, operator_desk
 from workflows import actions as A
-from workflows import card_messages, crew_tasks, keyboards, operator_desk
 from workflows.cards import CaseView, Similar, TaskView
+from workflows.conversation_state import Draft
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 CASE_STATES = ("submitted", "verified", "dispatched", "accepted", "on_scene", "resolved", "closed", "rejected",
@@ -51,6 +52,9 @@ def every_button(config) -> list[tuple[str, int]]:
                 out += [(c.data, task.id) for c in direct.choices]
             out += [(c.data, task.id) for m in card_messages.crew_whatsapp_tasks(v, task, config) for c in m.choices]
     out += [(pressed.data(41, arg), 41) for pressed, arg in DASHBOARD_ACTIONS.values()]
+    unfinished = abandoned_draft.card(config, Draft(NOW.isoformat(), "fire"),
+                                      abandoned_draft.Reporter(41, "telegram", "5001", "Budi", None))
+    out += [(c.data, 41) for c in unfinished.choices]
     return out
 
 

@@ -31,6 +31,15 @@ def csp_violations(page) -> list[str]:
     return seen
 
 
+async def sign_in(page, base: str, username: str = "op1", then: str = "text=Kasus terbuka") -> None:
+    """Open the dashboard, sign in on the page it sends us to, and wait for `then`."""
+    await page.goto(f"{base}/dashboard")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_selector(then)
+
+
 @pytest.fixture
 async def browser():
     if not Path(CHROMIUM).exists():
@@ -85,7 +94,7 @@ async def test_report_in_the_web_chat_then_verify_it_live_on_the_dashboard(brows
         await desk.click(f"text={ticket}")
         await desk.wait_for_selector("#map")
         await desk.click('button[value="verify"]')
-        await desk.wait_for_selector("text=dispatch:damkar")  # the timeline after the press
+        await desk.wait_for_selector("text=diteruskan ke")  # the timeline after the press
         await desk.screenshot(path=str(SHOTS / "dashboard-case.png"), full_page=True)
         async with deps.sessions() as s:
             case = (await s.execute(select(Case).where(Case.ticket == ticket))).scalar_one()

@@ -177,7 +177,7 @@ def test_reminder_once_then_expiry_and_stale_timers_do_nothing(config):
     chat.send(text("halo"))
     chat.send(press("type:fire"))
     touch = chat.state.touch
-    assert {tm.kind for tm in chat.timers} == {"draft_reminder", "draft_expire"}
+    assert {tm.kind for tm in chat.timers} == {"draft_reminder", "draft_expire", "draft_abandoned"}  # fire: urgent
     stale = ev(Kind.TIMER, timer="draft_reminder", timer_payload={"touch": touch - 1})
     assert chat.send(stale) == []
     remind = ev(Kind.TIMER, timer="draft_reminder", timer_payload={"touch": touch})

@@ -151,3 +151,40 @@ def test_documentation_photo_goes_to_the_operators(config):
     reply = crew.documentation_kept("SMP-12-34-56", 41, "damkar", 99, ctx(config))
     assert (str(reply.messages[0].to), reply.messages[0].photo_media_id) == (OPERATORS, 99)
     assert reply.answer == t("id", "crew.photo_kept")
+
+
+# --- an operator enters a crew's step heard by radio (the case page) ------------------------------------------
+
+def operator_decide(config, data: str, before: TaskView):
+    event = Inbound(kind=Kind.CHOICE, chat=Address("dashboard", "ani"), sender=Address("dashboard", "ani"),
+                    choice=data)
+    op = DeskContext(config, NOW, "dashboard:ani", "Operator Ani", "id", Address("dashboard", "ani"))
+    return crew.decide(A.parse(event), before, op), op
+
+
+def test_an_operator_enters_a_radio_crews_acceptance_for_a_member_or_a_named_crew(config):
+    assert operator_decide(config, "task:for_accept:7:12:regu damkar a", task())[0] == \
+        crew.AcceptFor(7, 12, REGU_A, "Regu Damkar A")  # a member of the agency: they can go on from Telegram
+    assert operator_decide(config, "task:for_accept:7:8:Regu Pos Kalianget", task())[0] == \
+        crew.AcceptFor(7, 8, "radio:damkar", "Regu Pos Kalianget")
+    for bad in ("task:for_accept:7:0:Regu", "task:for_accept:7:241:Regu", "task:for_accept:7:10:", "task:for_accept:7"):
+        assert operator_decide(config, bad, task())[0] == Refusal("casepage.crew_step_incomplete"), bad
+    taken = task("accepted", owner_name="Regu Damkar B")
+    assert operator_decide(config, "task:for_accept:7:5:Regu", taken)[0] == \
+        Refusal("crew.already_taken", {"name": "Regu Damkar B"})
+    assert operator_decide(config, "task:for_arrive:7", task())[0] == Refusal("crew.wrong_task_state")
+    assert operator_decide(config, "task:for_done:7:Api padam", task())[0] == Refusal("crew.wrong_task_state")
+    assert operator_decide(config, "task:for_done:7:Api  padam", task("on_scene"))[0] == crew.FinishFor(7, "Api padam")
+
+
+def test_a_radio_acceptance_re_renders_the_task_card_and_tells_the_reporter_like_a_press(config):
+    decision, op = operator_decide(config, "task:for_accept:7:10:Regu Damkar A", task())
+    before = view("dispatched", task())
+    after = view("accepted", task("accepted", owner_name="Regu Damkar A", eta_minutes=10, owner=REGU_A))
+    by_radio = crew.messages(decision, before, crew.Outcome(after, (REPORTER,)), op, 7)
+    by_button = crew.messages(crew.Accept(7, 10), before, crew.Outcome(after, (REPORTER,)), ctx(config), 7)
+    group = [m for m in by_radio.messages if m.to == DAMKAR]
+    assert [m.edit_of for m in group] == ["task:7"] and "Regu Damkar A" in group[0].text
+    assert [c.data for c in group[0].choices] == [c.data for m in by_button.messages if m.to == DAMKAR
+                                                  for c in m.choices]
+    assert to(by_radio, "telegram:5001") == to(by_button, "telegram:5001") != []

@@ -267,8 +267,9 @@ async def test_operator_closes_then_a_low_rating_alerts_and_a_second_is_refused(
     await wait_text(fake, OPERATORS, t("id", "desk.closed", ticket=ticket))
     rating = await eventually(lambda: next((m for m in fake.sent(CITIZEN) if f"rate:{case_id}:2" in buttons(m)),
                                            None), timeout=40)
+    assert rating["text"].endswith(t("id", "care.rating_ask_service", ticket=ticket))  # no crew took it: the service
     await press(fake, CITIZEN, rating, f"rate:{case_id}:2")
-    await wait_text(fake, CITIZEN, "Terima kasih atas penilaian ⭐⭐!")
+    await wait_text(fake, CITIZEN, t("id", "care.rating_sorry", stars="⭐⭐"))  # an apology, not a celebration
     await fake.send_text(CITIZEN, "Petugas datang terlambat")
     await wait_text(fake, OPERATORS, f"Penilaian rendah ⭐⭐ untuk {ticket}\n{t('id', 'card.citizen_header')}\n"
                                      "Komentar: ❝Petugas datang terlambat❞")  # quoted, after the system line

@@ -94,8 +94,13 @@ async def test_the_figures_match_the_cases(sessions, config):
     assert fig.median_seconds["arrive"] == want["arrive"]
     assert fig.by_state == {"closed": 2, "rejected": 1, "accepted": 1, "dispatched": 1}
     text = figures_text.render(fig, config, figures_text.digest_title(config, day))
-    for fragment in ("Laporan masuk: 5", "1 dari 3 tepat waktu (33%)", "Laporan hoaks/iseng: 1 (20%)",
-                     "4.0 dari 5 (2 penilaian)", "Kasus masih terbuka saat ini: 4", "lapor → verifikasi: 1 mnt 30 dtk"):
+    for fragment in ("Laporan masuk: 5", "Darurat diterima petugas ≤ 5 menit: 1 dari 3 (33%)",
+                     "Laporan ditolak sebagai hoaks/iseng: 1 (20% dari laporan)", "Semua panggilan dan pesan: 5",
+                     "Per saluran: Telegram 5", "21-11-2026 00:00 WIB",
+                     "Darurat 4, Permintaan informasi 0, Panggilan kosong 0, Iseng/hoaks 1",
+                     "4.0 dari 5 (2 penilaian)", "Kasus masih terbuka saat ini: 4", "lapor → verifikasi: 1 mnt 30 dtk",
+                     "verifikasi → tugas ke petugas ≤ 60 dtk: 4 dari 4 (100%; target 90%) ✅",
+                     "laporan darurat lewat chat → tindakan pertama operator ≤ 60 dtk: 3 dari 4 (75%; target 90%) ⚠️"):
         assert fragment in text, fragment
 
 

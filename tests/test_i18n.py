@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
+from core import channel_health, figures
 from core.cases import CaseState
 from core.casework import TaskState
 from core.figures import STAGES
@@ -35,6 +37,13 @@ def used_keys() -> set[str]:
         "stage.{": [f"stage.{name}" for name, _, _ in STAGES],
         "web.period_": [f"web.period_{p}" for p in ("day", "week", "month")],
         "figures.title_{": [f"figures.title_{p}" for p in ("day", "week", "month")],
+        "figures.channel.{": [f"figures.channel.{c}" for c in (*figures.CHANNELS, figures.OTHER)],
+        "figures.class.{": [f"figures.class.{c}" for c in (*figures.CLASSES, figures.UNCLASSED)],
+        "figures.standard.{": ["figures.standard.answer", "figures.standard.dispatch"],
+        "channels.state_": [f"channels.state_{s}" for s in get_args(channel_health.State) if s != "ok"],
+        "channels.reason_": [f"channels.reason_{r}" for r in get_args(channel_health.Reason)],
+        "channels.todo_auth_revoked_": [f"channels.todo_auth_revoked_{c}" for c in channel_health.CHAT_CHANNELS],
+        "channels.todo_": [f"channels.todo_{r}" for r in get_args(channel_health.Reason) if r != "auth_revoked"],
     }
     expanded = set()
     for key in keys:

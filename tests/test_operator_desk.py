@@ -135,3 +135,33 @@ def test_who_may_press(config):
     assert A.refusal(A.TASK_ACCEPT, dashboard, config, "damkar") == "desk.not_operator"
     assert A.refusal(A.CMD_STATISTIK, replace(operator, sender=Address("telegram", "2001")), config) is None  # a leader
     assert A.refusal(A.CMD_STATISTIK, crew, config) == "figures.not_allowed"
+
+
+# --- the case page's own actions (typed on the dashboard, decided here like every press) ---------------------
+
+def test_ticked_agencies_verify_and_dispatch_to_each_once(config):
+    before = view()
+    assert decide(config, "case:send_to:41:damkar,pdam,damkar", before) == desk.Verify(("damkar", "pdam"))
+    assert decide(config, "case:send_to:41:damkar,nosuch", before) == Refusal("desk.unknown_action")
+    assert decide(config, "case:send_to:41:", before) == Refusal("desk.unknown_action")
+
+
+def test_a_note_is_one_bounded_line_and_never_empty(config):
+    before = view("dispatched")
+    assert decide(config, "case:note:41:  Penelepon kedua:\n  api  sudah padam ", before) == \
+        desk.AddNote("Penelepon kedua: api sudah padam")
+    long = decide(config, "case:note:41:" + "x" * 5000, before)
+    assert isinstance(long, desk.AddNote) and len(long.text) == config.limits.max_description_chars
+    assert decide(config, "case:note:41:   ", before) == Refusal("casepage.note_empty")
+    reply = desk.messages(desk.AddNote("x"), before, desk.Outcome(before), ctx(config))
+    assert reply.messages == () and reply.answer == t("id", "casepage.noted")  # nobody else is told
+
+
+def test_a_call_back_carries_the_callers_rating_or_none(config):
+    before = view("closed")
+    assert decide(config, "case:called_back:41", before) == desk.RecordCallback(None)
+    assert decide(config, "case:called_back:41:4", before) == desk.RecordCallback(4)
+    for bad in ("0", "6", "99999999999", "x"):
+        assert decide(config, f"case:called_back:41:{bad}", before) == Refusal("desk.unknown_action"), bad
+    reply = desk.messages(desk.RecordCallback(4), before, desk.Outcome(before), ctx(config))
+    assert reply.answer == t("id", "casepage.called_back_rated", stars=4)

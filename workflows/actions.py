@@ -38,6 +38,10 @@ class Arg(StrEnum):
     REFUSE_REASON = "refuse_reason"
     CASE = "case"
     MINUTES = "minutes"
+    DRAFT = "draft"        # an unfinished report's start time (whole seconds): which draft of the reporter
+    TEXT = "text"          # free text typed on the dashboard (a note), bounded by the decision
+    STARS = "stars"        # "" or 1–5: the rating a caller gave on the phone
+    ETA_CREW = "eta_crew"  # `minutes:crew name`: a crew's acceptance heard by radio
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ CASE_SAME_AS = _case("same_as", "button.op_merge", "dupto", Arg.CASE)
 CASE_CALL = _case("call", "button.op_call", "call")
 CASE_BACK = _case("back", "button.back", "back")
 CASE_CLOSE = _case("close", "button.op_close", "close")
+# --- the case page only (typed there, never a button in a group) ------------------------------------
+CASE_NOTE = _case("note", "", "note", Arg.TEXT)                    # a note into the timeline
+CASE_CALLED_BACK = _case("called_back", "", "called", Arg.STARS)   # the caller was called back (+ their rating)
 
 # --- the task cards (crews) --------------------------------------------------------------------------
 TASK_ACCEPT = _task("accept", "button.tk_acc", "acc")
@@ -107,23 +114,34 @@ TASK_SUPPORT_FROM = _task("support_from", "", "supto", Arg.AGENCY)
 TASK_DONE = _task("done", "button.tk_done", "done")
 TASK_SEND = _task("send", "button.tk_send", "send")
 TASK_BACK = _task("back", "button.back", "back")
+# --- an operator enters a crew's step heard by radio (case page) -------------------------------------
+TASK_FOR_ACCEPT = Action("task:for_accept", Right.OPERATOR, "", "tk:facc", Arg.ETA_CREW)
+TASK_FOR_ARRIVE = Action("task:for_arrive", Right.OPERATOR, "", "tk:farr")
+TASK_FOR_DONE = Action("task:for_done", Right.OPERATOR, "", "tk:fdone", Arg.TEXT)
+
+# --- an unfinished urgent report (workflows/abandoned_draft.py): the target is the reporter's id -----------
+DRAFT_MAKE = Action("draft:make", Right.OPERATOR, "draft.button_make", "dr:make", Arg.DRAFT)
 
 # --- chat commands -----------------------------------------------------------------------------------
 CMD_KASUS = Action("kasus", Right.OPERATOR)              # /kasus [ticket]: open cases, or one case's timeline
 CMD_TUTUP = Action("tutup", Right.OPERATOR)              # /tutup TICKET note: close
 CMD_BLOKIR = Action("blokir", Right.OPERATOR)            # /blokir TICKET: block the reporter
 CMD_BUKA_BLOKIR = Action("buka_blokir", Right.OPERATOR)  # /buka_blokir TICKET
+CMD_CATATAN = Action("catatan", Right.OPERATOR)          # /catatan TICKET text: a note, as on the case page
 CMD_MASUK = Action("masuk", Right.STAFF)                 # check in for a shift
 CMD_KELUAR = Action("keluar", Right.STAFF)               # check out
 CMD_PIKET = Action("piket", Right.STAFF)                 # who is on duty
 CMD_STATISTIK = Action("statistik", Right.OVERSIGHT)     # /statistik [hari|minggu|bulan]
+CMD_LAPOR = Action("lapor", Right.OPERATOR)              # /lapor: enter a call in a private chat
 
 TABLE: tuple[Action, ...] = (
     CASE_VERIFY, CASE_PICK_AGENCY, CASE_SEND_TO, CASE_REJECT, CASE_REJECT_WHY, CASE_DUPLICATE, CASE_SAME_AS,
-    CASE_CALL, CASE_BACK, CASE_CLOSE,
+    CASE_CALL, CASE_BACK, CASE_CLOSE, CASE_NOTE, CASE_CALLED_BACK,
     TASK_ACCEPT, TASK_ETA, TASK_REFUSE, TASK_REFUSE_WHY, TASK_ARRIVED, TASK_SUPPORT, TASK_SUPPORT_FROM, TASK_DONE,
-    TASK_SEND, TASK_BACK,
-    CMD_KASUS, CMD_TUTUP, CMD_BLOKIR, CMD_BUKA_BLOKIR, CMD_MASUK, CMD_KELUAR, CMD_PIKET, CMD_STATISTIK,
+    TASK_SEND, TASK_BACK, TASK_FOR_ACCEPT, TASK_FOR_ARRIVE, TASK_FOR_DONE,
+    DRAFT_MAKE,
+    CMD_CATATAN,
+    CMD_KASUS, CMD_TUTUP, CMD_BLOKIR, CMD_BUKA_BLOKIR, CMD_MASUK, CMD_KELUAR, CMD_PIKET, CMD_STATISTIK, CMD_LAPOR,
 )
 BUTTONS: dict[str, Action] = {a.code: a for a in TABLE if not a.is_command}
 OLD_BUTTONS: dict[str, Action] = {a.old: a for a in TABLE if a.old}

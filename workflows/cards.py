@@ -65,6 +65,7 @@ class CaseView:
     history: tuple[int, int] = (0, 0)  # the reporter's earlier reports, and how many were rejected as pranks
     similar: tuple[Similar, ...] = ()
     language: str = ""  # the reporter's language, for what the desk tells them
+    drill: bool = False  # a rehearsal (LATIHAN): every card says so on its first line
 
     def task(self, task_id: int) -> TaskView | None:
         return next((x for x in self.tasks if x.id == task_id), None)
@@ -91,6 +92,24 @@ def mask(contact: str) -> str:
 
 def local_time(config: Deployment, at: datetime, fmt: str = "%d-%m-%Y %H:%M") -> str:
     return at.astimezone(ZoneInfo(config.region.timezone)).strftime(fmt)
+
+
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def zone_label(config: Deployment, at: datetime) -> str:
+    """Indonesia's names for its three zones (WIB, WITA, WIT); elsewhere the UTC offset at `at`, e.g. UTC+5:30."""
+    if config.region.timezone in ZONE_LABELS:
+        return ZONE_LABELS[config.region.timezone]
+    offset = at.astimezone(ZoneInfo(config.region.timezone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def drill_line(view: CaseView, lang: str) -> list[str]:
+    """The LATIHAN marker heading every card of a drill case."""
+    return [t(lang, "drill.marker")] if view.drill else []
 
 
 def type_name(config: Deployment, code: str, lang: str) -> str:
@@ -232,7 +251,7 @@ def report_text(view: CaseView, config: Deployment) -> str:
              location=" ".join(filter(None, (_where(view, lang), map_link(view)))))
     said = citizen_lines(lang, name=(view.reporter_name, NAME_CHARS), address=(view.address_text, QUOTE_CHARS),
                          description=(view.description, QUOTE_CHARS))
-    return "\n".join([head, _status(view, config, lang), *said])
+    return "\n".join([*drill_line(view, lang), head, _status(view, config, lang), *said])
 
 
 def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
@@ -245,7 +264,7 @@ def task_text(view: CaseView, task: TaskView, config: Deployment) -> str:
         parent = view.task(task.support_of)
         head = t(lang, "task.support_header", agency=agency_name(config, parent.agency, lang) if parent else "-") + \
             "\n" + head
-    lines = [head, task_line(view, task, config, lang)]
+    lines = [*drill_line(view, lang), head, task_line(view, task, config, lang)]
     if handling and task.state == "dispatched" and (clock := clock_line(view, config, lang)):
         lines.append(clock)
     lines += [task_line(view, x, config, lang) for x in view.tasks if x.support_of == task.id]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config import IncidentType
+from core.config import Deployment, IncidentType
 from core.i18n import t
 from core.messages import Choice, Inbound, Kind, Outbound
 from workflows.context import Context
-from workflows.conversation_state import ConversationState
+from workflows.conversation_state import ConversationState, Step
 from workflows.effects import StepResult
 
 MEDIA_KINDS = {Kind.VOICE, Kind.STICKER, Kind.VIDEO, Kind.CONTACT, Kind.OTHER}
@@ -59,3 +59,21 @@ def msg(event: Inbound, text: str, **kw: Any) -> Outbound:
 
 def reply(s: ConversationState, event: Inbound, text: str) -> StepResult:
     return StepResult(s, [msg(event, text)])
+
+
+def safety_advice(lang: str, it: IncidentType | None, config: Deployment) -> str | None:
+    """The deployment's safety advice for an urgent report (its type's, then the general one); None otherwise."""
+    if it is None or not it.urgent:
+        return None
+    parts = [advice.get(lang) for advice in (it.safety, config.safety_general) if advice is not None]
+    return "\n".join([t(lang, "care.safety_head"), *(f"• {p}" for p in parts)]) if parts else None
+
+
+def takes_photo(state: ConversationState, config: Deployment) -> bool:
+    """Whether a photo sent now would be kept: a draft is open at a step that absorbs one (the photo step, or an
+    earlier or later step of a type that has photos). The web chat stores no upload otherwise."""
+    if state.draft is None or state.step not in (Step.TYPE, Step.PHOTO, Step.LOCATION, Step.DESCRIPTION):
+        return False
+    code = state.draft.incident_type
+    it = config.incident_type(code) if code else None
+    return state.step in (Step.TYPE, Step.PHOTO) or (it is not None and it.photo != "none")

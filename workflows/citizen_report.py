@@ -23,9 +23,9 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.config import Deployment
 from core.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, t
 from core.messages import Choice, Inbound, Kind, Priority
+from workflows import abandoned_draft
 from workflows.choices import chosen
 from workflows.citizen_prompts import (
     confirm_choices,
@@ -34,14 +34,18 @@ from workflows.citizen_prompts import (
     may_skip_photo,
     msg,
     reply,
+    safety_advice,
     skip_choice,
     summary,
+    takes_photo,
     type_choices,
 )
 from workflows.context import Context
 from workflows.conversation_state import ConversationState, Draft, Step
 from workflows.effects import SetLanguage, StartTimer, StepResult, SubmitCase
 from workflows.rating import rate, rating_comment
+
+__all__ = ["STEPS", "step", "takes_photo"]  # takes_photo: the web chat asks whether an upload would be kept
 
 Handler = Callable[[ConversationState, Inbound, Context], StepResult]
 
@@ -191,8 +195,10 @@ def submit(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
         description=d.description, photo_media_id=d.photo_media_id, started_at=d.started_at)
     key = "report.submitted_urgent" if it.urgent else "report.submitted"
     text = t(lang, key, ticket=ctx.ticket, number=ctx.config.region.emergency_number)
-    return StepResult(replace(s, step=Step.IDLE, draft=None),
-                      [msg(event, text, priority=Priority.URGENT if it.urgent else Priority.NORMAL)], [command])
+    out = [msg(event, text, priority=Priority.URGENT if it.urgent else Priority.NORMAL)]
+    if advice := safety_advice(lang, it, ctx.config):  # while help is on the way, after the ticket
+        out.append(msg(event, advice, priority=Priority.URGENT))
+    return StepResult(replace(s, step=Step.IDLE, draft=None), out, [command])
 
 
 def cancel(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
@@ -222,16 +228,6 @@ def absorb(res: StepResult, event: Inbound, ctx: Context) -> bool:
                                         number=ctx.config.region.emergency_number)))
         return True
     return False
-
-
-def takes_photo(state: ConversationState, config: Deployment) -> bool:
-    """Whether a photo sent now would be kept: a draft is open at a step that absorbs one (the photo step, or an
-    earlier or later step of a type that has photos). The web chat stores no upload otherwise."""
-    if state.draft is None or state.step not in (Step.TYPE, Step.PHOTO, Step.LOCATION, Step.DESCRIPTION):
-        return False
-    code = state.draft.incident_type
-    it = config.incident_type(code) if code else None
-    return state.step in (Step.TYPE, Step.PHOTO) or (it is not None and it.photo != "none")
 
 
 # --- commands and timers -----------------------------------------------------------------------------
@@ -286,7 +282,8 @@ def with_timers(res: StepResult, ctx: Context) -> StepResult:
         touch, conv = res.state.touch, ctx.config.conversation
         res.state = replace(res.state, reminded=False)
         res.timers += [StartTimer("draft_reminder", timedelta(minutes=conv.reminder_minutes), 0, {"touch": touch}),
-                       StartTimer("draft_expire", timedelta(minutes=conv.expire_minutes), 0, {"touch": touch})]
+                       StartTimer("draft_expire", timedelta(minutes=conv.expire_minutes), 0, {"touch": touch}),
+                       *abandoned_draft.arm(res.state, ctx)]
     return res
 
 
@@ -294,6 +291,8 @@ def on_timer(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Remind once, then expire; a timer set before the reporter's latest message does nothing."""
     if event.timer_payload.get("touch") != s.touch or not s.draft:
         return StepResult(s)
+    if event.timer == abandoned_draft.KIND:  # an urgent report left unfinished: the operators may call back
+        return abandoned_draft.on_timer(s, event, ctx)
     if event.timer == "draft_reminder" and not s.reminded:
         return ask(StepResult(replace(s, reminded=True), [msg(event, t(s.lang, "report.reminder"))]), event, ctx)
     if event.timer == "draft_expire":

@@ -1,6 +1,7 @@
 """The citizen conversation's state as types: the step it is at and the report being built, stored as JSON.
 
-`to_json` writes the canonical shape (every key, always); `from_json` reads any earlier shape: missing keys take
+`to_json` writes the canonical shape (every key, always — except a draft's `flagged`, written only when true, so
+rows of the 0008 shape stay canonical); `from_json` reads any earlier shape: missing keys take
 their defaults, unknown keys are ignored, a value of the wrong type counts as missing. A step after `idle` always
 has a draft and `idle` never has one, so a row that breaks this (or names a step we no longer have) loads as idle.
 migrations/versions/0008_typed_conversation_state.py rewrote the stored rows into this shape.
@@ -40,6 +41,7 @@ class Draft:
     address: str | None = None  # typed instead of a pin
     description: str | None = None
     description_done: bool = False  # given or skipped
+    flagged: bool = False  # shown to the operators as an unfinished urgent report (once per draft)
 
     @property
     def has_location(self) -> bool:
@@ -49,7 +51,7 @@ class Draft:
         return {"started_at": self.started_at, "type": self.incident_type, "photo_media_id": self.photo_media_id,
                 "photo_skipped": self.photo_skipped, "latitude": self.latitude, "longitude": self.longitude,
                 "address": self.address, "description": self.description,
-                "description_done": self.description_done}
+                "description_done": self.description_done, **({"flagged": True} if self.flagged else {})}
 
     @classmethod
     def from_json(cls, data: object) -> Draft | None:
@@ -60,7 +62,7 @@ class Draft:
                    photo_media_id=_int(data.get("photo_media_id")), photo_skipped=data.get("photo_skipped") is True,
                    latitude=_float(data.get("latitude")), longitude=_float(data.get("longitude")),
                    address=_str(data.get("address")), description=_str(data.get("description")),
-                   description_done=data.get("description_done") is True)
+                   description_done=data.get("description_done") is True, flagged=data.get("flagged") is True)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from core.messages import Outbound, Priority
 from workflows import actions as A
 from workflows.addresses import operators_address
 from workflows.card_messages import card_message, crew_direct, crew_taken_notices, crew_whatsapp_tasks, task_messages
-from workflows.cards import CaseView, TaskView
+from workflows.cards import NAME_CHARS, CaseView, TaskView
 from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, agency, ratings, task_menu, tell
 
 
@@ -56,7 +56,30 @@ class Finish:
     task: int
 
 
-Command = Accept | Refuse | Arrive | RequestSupport | StartFinishing | Finish
+@dataclass(frozen=True)
+class AcceptFor:
+    """An operator enters a crew's acceptance heard by radio: the crew member's address (or the agency's
+    radio) owns the task."""
+
+    task: int
+    eta: int
+    crew: str
+    crew_name: str
+
+
+@dataclass(frozen=True)
+class ArriveFor:
+    task: int
+
+
+@dataclass(frozen=True)
+class FinishFor:
+    task: int
+    note: str = ""
+
+
+OnBehalf = AcceptFor | ArriveFor | FinishFor
+Command = Accept | Refuse | Arrive | RequestSupport | StartFinishing | Finish | OnBehalf
 Decision = Command | ShowMenu | Refusal
 
 
@@ -101,6 +124,35 @@ def _support_from(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
     return RequestSupport(task.id, arg)
 
 
+def crew_of(agency_code: str, name: str, config: Deployment) -> tuple[str, str]:
+    """The crew an operator named: a member of the agency from the deployment file (their chat address, so they
+    can go on from their phone), or a crew named in free text, reached through the agency's radio."""
+    agency = config.agency(agency_code)
+    for member in agency.members if agency else []:
+        if member.name.casefold() == name.casefold():
+            if member.telegram_user_id is not None:
+                return f"telegram:{member.telegram_user_id}", member.name
+            if member.whatsapp:
+                return f"whatsapp:{member.whatsapp}", member.name
+    return f"radio:{agency_code}", name
+
+
+def _accept_for(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    minutes, _, name = arg.partition(":")
+    eta = number(minutes, 1, 240)
+    name = "".join(ch for ch in " ".join(name.split()) if ch.isprintable())[:NAME_CHARS]
+    if eta is None or not name:
+        return Refusal("casepage.crew_step_incomplete")
+    crew, crew_name = crew_of(task.agency, name, ctx.config)
+    return _dispatched_only(task, AcceptFor(task.id, eta, crew, crew_name), "crew.already_taken")
+
+
+def _finish_for(task: TaskView, arg: str, ctx: DeskContext) -> Decision:
+    if task.state not in ("accepted", "on_scene", "finishing"):
+        return Refusal("crew.wrong_task_state")
+    return FinishFor(task.id, " ".join(arg.split())[: ctx.config.limits.max_description_chars])
+
+
 DECISIONS: dict[A.Action, Callable[[TaskView, str, DeskContext], Decision]] = {
     A.TASK_ACCEPT: lambda task, arg, ctx: _dispatched_only(task, ShowMenu("eta"), "crew.already_taken"),
     A.TASK_ETA: _eta,
@@ -112,6 +164,10 @@ DECISIONS: dict[A.Action, Callable[[TaskView, str, DeskContext], Decision]] = {
     A.TASK_DONE: lambda task, arg, ctx: StartFinishing(task.id),
     A.TASK_SEND: lambda task, arg, ctx: Finish(task.id),
     A.TASK_BACK: lambda task, arg, ctx: ShowMenu(""),
+    A.TASK_FOR_ACCEPT: _accept_for,
+    A.TASK_FOR_ARRIVE: lambda task, arg, ctx: (ArriveFor(task.id) if task.state == "accepted"
+                                               else Refusal("crew.wrong_task_state")),
+    A.TASK_FOR_DONE: _finish_for,
 }
 assert set(DECISIONS) == {a for a in A.TABLE if a.scope == "task"}, "a task-card button without a decision"
 
@@ -145,7 +201,7 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
     primary, ops = task.support_of is None, operators_address(config)
     out = after_change(view, task, ctx)
     match decision:
-        case Accept(_, eta):
+        case Accept(eta=eta) | AcceptFor(eta=eta):
             out += crew_taken_notices(view, task, config, except_=ctx.chat)
             if primary and before.state == "dispatched":
                 out += tell(outcome.followers, "notice.accepted", config, urgent=view.urgent,
@@ -157,7 +213,7 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
                                                 back=t(lang, "desk.returned") if outcome.returned else ""),
                                 priority=Priority.URGENT if view.urgent else Priority.NORMAL, case_id=view.id))
             return Reply(tuple(out + resolution(view, outcome, config)), t(lang, "crew.refused"))
-        case Arrive():
+        case Arrive() | ArriveFor():
             if primary and before.state == "accepted":
                 out += tell(outcome.followers, "notice.on_scene", config, urgent=view.urgent,
                             agency=agency(ctx, task.agency, view.language))
@@ -171,9 +227,10 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
             out.append(Outbound(to=ctx.chat, force_reply=True, case_id=view.id,
                                 text=t(lang, "crew.send_documentation", name=ctx.name, ticket=view.ticket)))
             return Reply(tuple(out))
-        case Finish():
+        case Finish() | FinishFor():
+            name = task.owner_name or "-" if isinstance(decision, FinishFor) else ctx.name
             out.append(Outbound(to=ops, case_id=view.id, text=t(lang, "desk.crew_report", ticket=view.ticket,
-                                agency=agency(ctx, task.agency), name=ctx.name, note=task.note or "-",
+                                agency=agency(ctx, task.agency), name=name, note=task.note or "-",
                                 photos=outcome.photos)))
             return Reply(tuple(out + resolution(view, outcome, config)), t(lang, "crew.finished"))
     return Reply(tuple(out))
@@ -184,7 +241,7 @@ def resolution(view: CaseView, outcome: Outcome, config: Deployment) -> list[Out
     if not outcome.resolved:
         return []
     out = tell(outcome.followers, "notice.resolved", config, urgent=view.urgent)
-    return out + (ratings(outcome.followers, config) if view.state == "closed" else [])
+    return out + (ratings(outcome.followers, config, view) if view.state == "closed" else [])
 
 
 def documentation_kept(ticket: str, case_id: int, task_agency: str, media_id: int, ctx: DeskContext) -> Reply:

@@ -23,6 +23,7 @@ class DeskContext:
     chat: Address
     private: bool = False
     callback_id: str = ""
+    live: frozenset[str] | None = None  # chat channels that carry crews' tasks now; None: not known, assume all
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Follower:
     chat: str
     language: str
     closed: bool = False
+    drill: bool = False  # a rehearsal: what they hear says LATIHAN
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,25 @@ def tell(followers: tuple[Follower, ...], key: str, config: Deployment, *, urgen
          **params: object) -> list[Outbound]:
     """Each reporter hears the step, in their own language."""
     return [notices.reporter_update(f.chat, f.language, key, config, ticket=f.ticket, urgent=urgent,
-                                    case_id=f.case_id, **params) for f in followers]
+                                    case_id=f.case_id, drill=f.drill, **params) for f in followers]
 
 
-def ratings(followers: tuple[Follower, ...], config: Deployment) -> list[Outbound]:
-    """The case is closed: each reporter hears so and is asked for stars."""
+def ratings(followers: tuple[Follower, ...], config: Deployment, view: CaseView | None = None) -> list[Outbound]:
+    """The case is closed: each reporter hears so and is asked for stars (about the service when no crew
+    ever took it on)."""
     out: list[Outbound] = []
+    handled = view is None or crew_accepted(view)
     for f in followers:
         out.append(notices.reporter_update(f.chat, f.language, "notice.closed", config, ticket=f.ticket,
-                                           case_id=f.case_id))
-        out.append(notices.rating_request(f.chat, f.language, f.case_id, f.ticket))
+                                           case_id=f.case_id, drill=f.drill))
+        out.append(notices.rating_request(f.chat, f.language, f.case_id, f.ticket, handled, f.drill))
     return out
+
+
+def crew_accepted(view: CaseView) -> bool:
+    """Whether any crew ever accepted a task of the case."""
+    return view.accepted_at is not None or any(
+        x.owner or x.state in ("accepted", "on_scene", "done") for x in view.tasks)
 
 
 def agency(ctx: DeskContext, code: str, lang: str | None = None) -> str:

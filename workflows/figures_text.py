@@ -8,6 +8,8 @@ from core.clock import next_local_time
 from core.config import Deployment
 from core.figures import STAGES, Figures
 from core.i18n import t
+from core.standards import Standard
+from workflows.cards import zone_label
 
 PERIODS = {"hari": 0, "day": 0, "minggu": 7, "week": 7, "bulan": 30, "month": 30}
 
@@ -47,12 +49,58 @@ def percent(share: float | None, none: str = "-") -> str:
     return none if share is None else f"{share * 100:.0f}%"
 
 
+def deadline_minutes(config: Deployment, types: list[str] | None = None) -> int | None:
+    """The urgent types' deadline when they share one (5 minutes in Sumenep), else None."""
+    minutes = {it.sla_minutes for it in config.incident_types
+               if it.urgent and it.sla_minutes and (types is None or it.code in types)}
+    return minutes.pop() if len(minutes) == 1 else None
+
+
+def sla_label(config: Deployment, lang: str, types: list[str] | None = None) -> str:
+    """What the compliance figure counts: urgent cases a crew accepted within the deadline."""
+    minutes = deadline_minutes(config, types)
+    return t(lang, "figures.accepted_in_time") if minutes is None else t(lang, "figures.accepted_within",
+                                                                         minutes=minutes)
+
+
+def channel_name(code: str, lang: str) -> str:
+    return t(lang, f"figures.channel.{code}")
+
+
+def class_name(code: str, lang: str) -> str:
+    return t(lang, f"figures.class.{code}")
+
+
+def standard_label(std: Standard, lang: str) -> str:
+    return t(lang, f"figures.standard.{std.name}", seconds=std.target_seconds)
+
+
+def standard_line(std: Standard, lang: str) -> str:
+    """`• label: 9 of 10 (90%, goal 90%) ✅`, or that nothing was measured."""
+    if not std.measured:
+        return t(lang, "figures.line", name=standard_label(std, lang), value=t(lang, "figures.standard_none"))
+    return t(lang, "figures.standard_value", name=standard_label(std, lang), within=std.within,
+             measured=std.measured, percent=percent(std.share), goal=percent(std.goal),
+             mark="✅" if std.met else "⚠️")
+
+
+def _traffic_lines(fig: Figures, lang: str) -> list[str]:
+    """Every call and message by channel (those that had any) and by the ministry's classes."""
+    channels = ", ".join(f"{channel_name(code, lang)} {n}" for code, n in fig.by_channel.items() if n) or "-"
+    classes = ", ".join(f"{class_name(code, lang)} {n}" for code, n in fig.by_class.items()
+                        if n or code != "unclassed")
+    return [t(lang, "figures.traffic", count=fig.traffic), t(lang, "figures.channels", items=channels),
+            t(lang, "figures.classes", items=classes)]
+
+
 def render(fig: Figures, config: Deployment, title: str, lang: str | None = None) -> str:
     lang = lang or config.region.default_language
     tz = ZoneInfo(config.region.timezone)
     fmt = "%d-%m-%Y %H:%M"
+    zone = zone_label(config, fig.end)
     lines = [t(lang, "figures.header", title=title, start=fig.start.astimezone(tz).strftime(fmt),
-               end=fig.end.astimezone(tz).strftime(fmt)), t(lang, "figures.total", total=fig.total)]
+               end=f"{fig.end.astimezone(tz).strftime(fmt)} {zone}"), *_traffic_lines(fig, lang),
+             t(lang, "figures.total", total=fig.total)]
     for code, count in fig.by_type.items():
         it = config.incident_type(code)
         lines.append(t(lang, "figures.line", name=it.name.get(lang) if it else code, value=count))
@@ -63,8 +111,12 @@ def render(fig: Figures, config: Deployment, title: str, lang: str | None = None
     lines += [t(lang, "figures.line", name=t(lang, f"stage.{name}"), value=_duration(fig.median_seconds[name], lang))
               for name, _, _ in STAGES]
     decided = fig.urgent_met + fig.urgent_missed
-    lines.append(t(lang, "figures.sla", met=fig.urgent_met, decided=decided, percent=percent(fig.compliance),
-                   pending=fig.urgent_pending) if decided or fig.urgent_pending else t(lang, "figures.sla_none"))
+    lines.append(t(lang, "figures.sla", label=sla_label(config, lang), met=fig.urgent_met, decided=decided,
+                   percent=percent(fig.compliance), pending=fig.urgent_pending)
+                 if decided or fig.urgent_pending else t(lang, "figures.sla_none"))
+    if fig.standards is not None:
+        lines.append(t(lang, "figures.standards"))
+        lines += [standard_line(std, lang) for std in fig.standards]
     lines.append(t(lang, "figures.pranks", count=fig.pranks, percent=percent(fig.prank_share)))
     lines.append(t(lang, "figures.rating", average=f"{fig.average_rating:.1f}", count=fig.ratings)
                  if fig.ratings else t(lang, "figures.rating_none"))

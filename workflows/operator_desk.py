@@ -13,7 +13,7 @@ from core.button_data import MAX_ID, number
 from core.i18n import t
 from core.messages import Outbound
 from workflows import actions as A
-from workflows import notices
+from workflows import crew_reach, notices
 from workflows.card_messages import card_message, crew_whatsapp_tasks, task_messages
 from workflows.cards import CaseView
 from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, ratings, tell
@@ -52,7 +52,21 @@ class Close:
     note: str = ""
 
 
-Command = Verify | Reject | ListDuplicates | MarkDuplicate | NoteCallback | Close
+@dataclass(frozen=True)
+class AddNote:
+    """A note typed on the case page, into the timeline."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RecordCallback:
+    """The caller was called back, with the rating they gave on the phone (None: none given)."""
+
+    stars: int | None = None
+
+
+Command = Verify | Reject | ListDuplicates | MarkDuplicate | NoteCallback | Close | AddNote | RecordCallback
 Decision = Command | ShowMenu | Refusal
 
 
@@ -73,7 +87,22 @@ def _submitted_only(view: CaseView, then: Decision) -> Decision:
 
 
 def _send_to(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
-    return Verify((arg,)) if ctx.config.agency(arg) is not None else Refusal("desk.unknown_action")
+    """One agency (a button), or several the operator ticked on the case page (`damkar,pdam`)."""
+    codes = tuple(dict.fromkeys(arg.split(",")))
+    known = len(codes) <= len(ctx.config.agencies) and all(ctx.config.agency(c) is not None for c in codes)
+    return Verify(codes) if arg and known else Refusal("desk.unknown_action")
+
+
+def _note(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
+    text = " ".join(arg.split())[: ctx.config.limits.max_description_chars]
+    return AddNote(text) if text else Refusal("casepage.note_empty")
+
+
+def _called_back(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
+    if not arg:
+        return RecordCallback()
+    stars = number(arg, 1, 5)
+    return RecordCallback(stars) if stars is not None else Refusal("desk.unknown_action")
 
 
 def _verify(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
@@ -101,6 +130,8 @@ DECISIONS: dict[A.Action, Callable[[CaseView, str, DeskContext], Decision]] = {
     A.CASE_CALL: lambda view, arg, ctx: NoteCallback(),
     A.CASE_BACK: lambda view, arg, ctx: ShowMenu(""),
     A.CASE_CLOSE: lambda view, arg, ctx: Close(""),
+    A.CASE_NOTE: _note,
+    A.CASE_CALLED_BACK: _called_back,
 }
 assert set(DECISIONS) == {a for a in A.TABLE if a.scope == "case"}, "a report-card button without a decision"
 
@@ -130,9 +161,12 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
                     out += task_messages(view, task, config, edit=False) + crew_whatsapp_tasks(view, task, config)
             sent = [x.agency for x in map(view.task, outcome.new_tasks) if x is not None]
             names = notices.agencies_text(sent, config, view.language)
+            missed = crew_reach.unreached(config, sent, ctx.live)  # no chat reaches them: operators phone
             if before.state == "submitted":
-                out += tell(outcome.followers, "notice.verified", config, urgent=view.urgent, agencies=names)
-            return Reply(tuple(out), t(lang, "desk.dispatched", agencies=names))
+                out += crew_reach.verified_notices(outcome.followers, sent, missed, config, view)
+            out += [crew_reach.phone_alert(view, missed, config)] if missed else []
+            answer = t(lang, "desk.dispatched", agencies=names)
+            return Reply(tuple(out), crew_reach.dispatched_answer(answer, missed, config, lang))
         case Reject(reason):
             out = [card, *tell(outcome.followers, "notice.rejected", config, urgent=view.urgent,
                                reason=t(view.language, f"reject.{reason}"))]
@@ -147,6 +181,11 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
             return Reply(tuple(out), t(lang, "desk.marked_duplicate", ticket=other.ticket))
         case NoteCallback():
             return Reply((card,), t(lang, "desk.calling", contact=view.contact))
+        case AddNote():
+            return Reply((), t(lang, "casepage.noted"))
+        case RecordCallback(stars):
+            return Reply((), t(lang, "casepage.called_back") if stars is None
+                         else t(lang, "casepage.called_back_rated", stars=stars))
         case Close():
-            return Reply((card, *ratings(outcome.followers, config)), t(lang, "desk.closed", ticket=view.ticket))
+            return Reply((card, *ratings(outcome.followers, config, view)), t(lang, "desk.closed", ticket=view.ticket))
     return Reply()

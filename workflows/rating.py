@@ -11,6 +11,8 @@ from workflows.context import Context
 from workflows.conversation_state import ConversationState
 from workflows.effects import CommentRating, RateCase, StepResult
 
+LOW_STARS = 2  # at or below: the thank-you apologises and says the feedback reaches the leadership
+
 
 def rate(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Stars from the rating request; the service checks the case is theirs, closed and not yet rated."""
@@ -19,7 +21,8 @@ def rate(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     if case_id is None or stars is None:
         return StepResult(s)
     skip = (Choice("rate_skip", t(s.lang, "button.skip")),)
-    out = [msg(event, t(s.lang, "rating.thanks", stars="⭐" * stars), choices=skip)]
+    key = "care.rating_sorry" if stars <= LOW_STARS else "rating.thanks"  # a 1 or 2 is no cause to celebrate
+    out = [msg(event, t(s.lang, key, stars="⭐" * stars), choices=skip)]
     return StepResult(replace(s, comment_for=case_id), out, [RateCase(case_id, stars)])
 
 

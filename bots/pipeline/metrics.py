@@ -15,3 +15,12 @@ MESSAGES_DEAD = Counter("siaga_messages_dead_total", "Outbound messages given up
 WEBHOOK_SECONDS = Histogram("siaga_webhook_seconds", "Time to acknowledge a webhook", ["channel"])
 INBOX_EVENTS = Gauge("siaga_inbox_events", "Inbox events by status (parked ones need a look)", ["status"])
 OUTBOX_MESSAGES = Gauge("siaga_outbox_messages", "Outbound messages by status (dead = given up)", ["status"])
+SEND_FAILURES = Counter("siaga_send_failures_total",
+                        "Failed send attempts by classified reason (auth_revoked, server_error, network, "
+                        "undeliverable)", ["channel", "reason"])
+CHANNEL_UP = Gauge("siaga_channel_up", "1 while a chat channel delivers, 0 when it is down (see /readyz)",
+                   ["channel"])
+OUTBOX_STUCK = Gauge("siaga_outbox_stuck", "Messages waiting longer than channel_health.stuck_minutes",
+                     ["channel"])
+OUTBOX_DEAD_LETTERS = Gauge("siaga_outbox_dead_letters",
+                            "Messages given up within channel_health.dead_letter_minutes", ["channel"])

@@ -7,24 +7,28 @@ from datetime import timedelta
 import structlog
 
 from bots.pipeline.deps import Deps
-from bots.pipeline.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_RETRIES
+from bots.pipeline.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_FAILURES, SEND_RETRIES
 from core import outbox
 from core.failure import scrubbed
 from core.messages import Address
 from core.models import Case, CaseEvent, Conversation, Media, OutboxItem
-from core.sending import RetryLater, Undeliverable
+from core.sending import AuthRevoked, RetryLater, ServerError, Undeliverable
 
 log = structlog.get_logger()
 WINDOW = timedelta(hours=23, minutes=55)
 # Longer waits for the shared limits are written back to the outbox; shorter ones are waited out in memory
 # (bench/peer.py: putting back every refused message cost 86 % of the sender's database work).
 HOLD = 1.0
+# A revoked token fails every message alike: the channel is paused this long, and its messages wait (not counted
+# as attempts) for the renewed token instead of going to the dead letters; core/channel_health.py shows it.
+AUTH_PAUSE = 60.0
 
 
 class Sender:
     def __init__(self, deps: Deps, batch: int = 20) -> None:
         self.deps = deps
         self.batch = batch
+        self.paused: dict[str, float] = {}  # channel → monotonic time until which a refused token is not retried
 
     async def run_once(self) -> int:
         """Claim the next message of each lane (one per group) and send them concurrently; how many were claimed."""
@@ -52,6 +56,9 @@ class Sender:
             message = outbox.message_of(item)
         except (KeyError, TypeError, ValueError) as exc:  # a row no version of Outbound could have written
             await self._dead(item, f"unreadable message: {type(exc).__name__}")
+            return
+        if (paused := self.paused.get(item.channel, 0.0) - asyncio.get_running_loop().time()) > 0:
+            await self._postpone(item, paused, "auth_revoked: channel paused", count=False)
             return
         wait = await self.deps.coord.take(channel.limits(message))
         while 0 < wait <= HOLD:  # a slot within a second: wait for it here rather than write a postponement
@@ -82,11 +89,24 @@ class Sender:
             log.info("send_retry_after", after=exc.after)
             await self._postpone(item, exc.after, str(exc), count=False)
             return
+        except AuthRevoked as exc:
+            SEND_FAILURES.labels(item.channel, "auth_revoked").inc()
+            self.paused[item.channel] = asyncio.get_running_loop().time() + AUTH_PAUSE
+            log.error("channel_auth_revoked", detail=str(exc), action="renew the channel's token")
+            await self._postpone(item, AUTH_PAUSE, f"auth_revoked: {exc}", count=False)
+            return
+        except ServerError as exc:
+            SEND_FAILURES.labels(item.channel, "server_error").inc()
+            log.warning("send_server_error", detail=str(exc))
+            await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"server_error: {exc}", count=True)
+            return
         except Undeliverable as exc:
+            SEND_FAILURES.labels(item.channel, "undeliverable").inc()
             await self._dead(item, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - network trouble: back off and try again
             SEND_RETRIES.labels(item.channel, "error").inc()
+            SEND_FAILURES.labels(item.channel, "network").inc()
             log.warning("send_failed", error=type(exc).__name__, detail=scrubbed(exc))
             await self._postpone(item, min(2 ** (item.attempts + 1), 300), f"{type(exc).__name__}: {exc}", count=True)
             return

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import casework, same_incident
 from core.cases import CaseState
 from core.config import Deployment
 from core.i18n import t
+from core.messages import Outbound
 from core.models import Case, Reporter
+from workflows import notices
 from workflows.cards import CHANNEL_NAMES, CaseView, Similar, TaskView
 from workflows.desk_replies import Follower
 
@@ -42,12 +45,22 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment, now: 
                     for x in tasks),
         now=now or case.updated_at, sla_due_at=case.sla_due_at, accepted_at=case.accepted_at,
         report_count=case.report_count or 1, similar=similar,
-        history=await same_incident.reporter_history(session, case.reporter_id, case.id), language=case.language)
+        history=await same_incident.reporter_history(session, case.reporter_id, case.id), language=case.language,
+        drill=bool(case.drill))
+
+
+async def drill_marked(session: AsyncSession, config: Deployment, out: list[Outbound]) -> list[Outbound]:
+    """Every message about a drill case says LATIHAN (leaders get one only if the deployment says so)."""
+    ids = {m.case_id for m in out if m.case_id}
+    drill = set((await session.execute(select(Case.id).where(Case.id.in_(ids), Case.drill.is_(True)))).scalars()) \
+        if ids else set()
+    return [x for m in out for x in notices.for_drill([m], config, m.case_id in drill)] if drill else out
 
 
 def follower(case: Case) -> Follower:
     """Where one case's reporter hears of it."""
-    return Follower(case.id, case.ticket, case.chat, case.language, case.state == CaseState.CLOSED)
+    return Follower(case.id, case.ticket, case.chat, case.language, case.state == CaseState.CLOSED,
+                    drill=bool(case.drill))
 
 
 async def followers(session: AsyncSession, case: Case) -> tuple[Follower, ...]:

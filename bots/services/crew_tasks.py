@@ -17,7 +17,19 @@ from core.models import Case, Task
 from workflows import crew_tasks as decisions
 from workflows.actions import Pressed
 from workflows.cards import CaseView
-from workflows.crew_tasks import Accept, Arrive, Decision, Finish, Outcome, Refuse, RequestSupport, StartFinishing
+from workflows.crew_tasks import (
+    Accept,
+    AcceptFor,
+    Arrive,
+    ArriveFor,
+    Decision,
+    Finish,
+    FinishFor,
+    Outcome,
+    Refuse,
+    RequestSupport,
+    StartFinishing,
+)
 from workflows.desk_replies import Follower, Refusal, ShowMenu
 
 if TYPE_CHECKING:
@@ -30,7 +42,8 @@ async def press(desk: Desk, pressed: Pressed) -> None:
     """A press on the card of the task `pressed.target`, by a member of its agency."""
     task = await desk.s.get(Task, pressed.target)
     desk.refuse_unless_allowed(pressed.action, task.agency if task else None)
-    assert task is not None  # refused above otherwise
+    if task is None:  # an operator's step for a crew (case page) names a task that is not there
+        raise NotAllowed("desk.unknown_case")
     case = await casework.load_case(desk.s, task.case_id)
     await desk.s.refresh(task)  # read again under the case lock: someone may have just accepted
     before = await desk.view(case)
@@ -71,7 +84,24 @@ async def apply(desk: Desk, case: Case, task: Task, before: CaseView, decision: 
             photos = len(await casework.attachments(s, task.id))
             told = await (resolution_followers(desk, case) if resolved else followers(s, case))
             return Outcome(view, told, resolved=resolved, photos=photos)
+        case AcceptFor() | ArriveFor() | FinishFor():
+            return await apply_for(desk, case, task, decision)
     raise AssertionError(f"no way to apply {decision!r}")
+
+
+async def apply_for(desk: Desk, case: Case, task: Task, decision: AcceptFor | ArriveFor | FinishFor) -> Outcome:
+    """A crew's step heard by radio, entered by the operator: the crew's own step, and who entered it."""
+    s, operator, now = desk.s, desk.actor, desk.now
+    match decision:
+        case AcceptFor(_, eta, crew, crew_name):
+            casework.accept_for(s, case, task, operator, crew, crew_name, eta, now)
+        case ArriveFor():
+            casework.arrive_for(s, case, task, operator, now)
+        case FinishFor(_, note):
+            if await casework.finish_for(s, case, task, operator, note, now,
+                                         auto_close=desk.config.cases.close_when_crew_done):
+                return Outcome(await desk.view(case), await resolution_followers(desk, case), resolved=True)
+    return Outcome(await desk.view(case), await followers(s, case))
 
 
 async def resolution_followers(desk: Desk, case: Case) -> tuple[Follower, ...]:

@@ -1,17 +1,30 @@
-"""Dashboard actions as desk events: stored in the inbox like a button press, applied by the same `Desk`.
+"""Dashboard actions as desk events: the same `Desk` as a button press, applied while the operator waits.
 
 Only the signed-in web layer writes `dashboard` inbox rows (no webhook can), after checking that the
-account may act; the `Desk` then applies the same domain commands and sends the same card edits.
+account may act. The row is stored, applied by the `Desk` and marked done in one transaction, so no worker
+can take it first and the page learns the outcome: the same cards and messages as the Telegram buttons on
+success, or the refusal (why, as a catalog key) to show the operator, with nothing changed.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
-from bots.services import events
-from core import inbox
+from bots.services.desk import Desk
+from bots.services.live_channels import live_channels
+from core import inbox, outbox
 from core.messages import Address, Inbound, Kind
+from workflows.effects import coalesce
 
 CHANNEL = "dashboard"
+
+
+@dataclass(frozen=True)
+class Result:
+    """What became of a dashboard action: refused (a catalog key and its placeholders) or done."""
+
+    refused: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
 
 
 def parse(payload: dict) -> Inbound:
@@ -21,12 +34,18 @@ def parse(payload: dict) -> Inbound:
                    choice=payload["choice"], is_private=False)
 
 
-async def submit(deps, username: str, name: str, choice: str) -> None:
-    """Store the action durably, then apply it at once (the worker would otherwise, moments later)."""
+async def submit(deps, username: str, name: str, choice: str) -> Result:
+    """Store the action durably and apply it at once, in one transaction; say whether the desk refused it."""
     payload, external_id = {"username": username, "name": name, "choice": choice}, uuid.uuid4().hex
+    event, now = parse(payload), deps.clock.now()
     async with deps.sessions() as session, session.begin():
         await inbox.store(session, channel=CHANNEL, external_id=external_id, conversation_key=f"{CHANNEL}:{username}",
-                          payload=payload, now=deps.clock.now())
-        item_id = await inbox.id_of(session, CHANNEL, external_id)
-    await events.handle(deps, item_id, parse(payload))
+                          payload=payload, now=now)
+        item = await inbox.lock_pending(session, await inbox.id_of(session, CHANNEL, external_id))
+        desk = Desk(session, deps.config, event, now, live=await live_channels(deps, session))
+        out = await desk.handle()
+        for message in coalesce([m for m in out if m.to.channel in deps.channels]):  # not the answer to "dashboard"
+            await outbox.enqueue(session, message, now, group=deps.is_group(message.to))
+        await inbox.mark_done(session, item, now)
     await deps.coord.wake("outbox")
+    return Result(desk.refused.key, desk.refused.params) if desk.refused else Result()

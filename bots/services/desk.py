@@ -13,8 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services import crew_tasks, operator_commands, operator_desk, staff
-from bots.services.case_view import case_view
+from bots.services import abandoned_drafts, crew_tasks, lapor_chat, operator_commands, operator_desk, staff
+from bots.services.case_view import case_view, drill_marked
 from bots.services.crew_tasks import finishing_task
 from core.casework import NotAllowed
 from core.config import Deployment
@@ -31,14 +31,16 @@ __all__ = ["HANDLERS", "Desk", "case_view", "finishing_task", "is_crew_member", 
 class Desk:
     """One operator or crew event, handled in the caller's transaction; returns the messages to send."""
 
-    def __init__(self, session: AsyncSession, config: Deployment, event: Inbound, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, config: Deployment, event: Inbound, now: datetime, *,
+                 live: frozenset[str] | None = None) -> None:
         self.s, self.config, self.event, self.now = session, config, event, now
         self.lang = config.region.default_language
         self.actor = str(event.sender)
         self.name = config.person_name(event.sender.channel, event.sender.id) or event.sender_name or "-"
         self.ctx = DeskContext(config, now, self.actor, self.name, self.lang, event.chat, event.is_private,
-                               event.callback_id)
+                               event.callback_id, live=live)
         self.out: list[Outbound] = []
+        self.refused: NotAllowed | None = None  # why the action was refused, for the dashboard to show
 
     async def handle(self) -> list[Outbound]:
         pressed = A.parse(self.event)
@@ -51,9 +53,10 @@ class Desk:
                     self.refuse_unless_allowed(pressed.action)
                 await HANDLERS[pressed.action](self, pressed)
             await savepoint.commit()
+            self.out = await drill_marked(self.s, self.config, self.out)  # LATIHAN on every message of a drill
         except NotAllowed as exc:
             await savepoint.rollback()  # a refused action changes nothing
-            self.out = []
+            self.out, self.refused = [], exc
             self.answer(t(self.lang, exc.key, **exc.params))
         return self.out
 
@@ -81,14 +84,17 @@ Handler = Callable[[Desk, A.Pressed], Awaitable[None]]
 HANDLERS: dict[A.Action, Handler] = {
     **{action: operator_desk.press for action in A.TABLE if action.scope == "case"},  # decisions: operator_desk
     **{action: crew_tasks.press for action in A.TABLE if action.scope == "task"},     # decisions: crew_tasks
+    A.DRAFT_MAKE: abandoned_drafts.make_case,
     A.CMD_KASUS: operator_commands.kasus,
     A.CMD_TUTUP: operator_commands.tutup,
     A.CMD_BLOKIR: operator_commands.blokir,
     A.CMD_BUKA_BLOKIR: operator_commands.buka_blokir,
+    A.CMD_CATATAN: operator_desk.catatan,
     A.CMD_MASUK: staff.masuk,
     A.CMD_KELUAR: staff.keluar,
     A.CMD_PIKET: staff.piket,
     A.CMD_STATISTIK: staff.statistik,
+    A.CMD_LAPOR: lapor_chat.open_from_group,
 }
 if missing := [a.code for a in A.TABLE if a not in HANDLERS]:
     raise RuntimeError(f"desk actions without a handler: {missing}")

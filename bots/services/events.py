@@ -9,13 +9,14 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.pipeline.deps import Deps
-from bots.services import sla_timers, submission, web_hold
+from bots.services import abandoned_drafts, lapor_chat, sla_timers, submission, web_hold
 from bots.services.desk import Desk, finishing_task, is_crew_member, is_desk_event
+from bots.services.live_channels import live_channels
 from core import casework, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
-from workflows import citizen_report, notices
+from workflows import abandoned_draft, citizen_report, notices
 from workflows.context import CaseSummary, Context
 from workflows.conversation_state import ConversationState
 from workflows.effects import CommentRating, RateCase, SetLanguage, StepResult, SubmitCase, coalesce
@@ -57,14 +58,18 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
     if event.kind == Kind.TIMER and sla_timers.is_clock_event(event):
         return StepResult(out=await sla_timers.handle(session, deps.config, event, now))
     if not event.is_private:
-        return StepResult(out=await Desk(session, deps.config, event, now).handle())
+        return StepResult(out=await Desk(session, deps.config, event, now,
+                                         live=await live_channels(deps, session)).handle())
+    if await lapor_chat.takes(session, deps.config, event, now):  # an operator entering a call (/lapor)
+        return StepResult(out=await lapor_chat.step(session, deps.config, event, now, ticket))
     conv = await repository.conversation_for_update(session, item.conversation_key)
     state = ConversationState.from_json(conv.state)  # whatever shape an earlier version stored
     if event.kind != Kind.TIMER:
         conv.last_inbound_at = now  # opens WhatsApp's 24-hour window
     if is_desk_event(event, deps.config) or (
             is_crew_member(event, deps.config) and await finishing_task(session, str(event.sender), None)):
-        return StepResult(state, await Desk(session, deps.config, event, now).handle())
+        return StepResult(state, await Desk(session, deps.config, event, now,
+                                            live=await live_channels(deps, session)).handle())
     if event.kind != Kind.TIMER and (flooded := await _flooded(deps, session, item, event, state)) is not None:
         return flooded
     lang = state.lang or deps.config.region.default_language
@@ -88,6 +93,9 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
                 description=command.description, photo_media_id=command.photo_media_id,
                 started_at=datetime.fromisoformat(command.started_at), now=now)
             structlog.contextvars.bind_contextvars(ticket=case.ticket)
+            if case.drill:  # LATIHAN: the ticket message says so
+                result.out = [replace(m, text=notices.drill_marked(command.language, m.text, True))
+                              if m.to == event.chat and m.text else m for m in result.out]
             log.info("case_submitted", incident_type=case.incident_type, urgent=case.urgent)
             held = await web_hold.hold(session, deps.config, case, event.origin, now) if event.origin else None
             if held is None:
@@ -97,6 +105,9 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
                     command.language, "report.held", ticket=case.ticket, number=deps.config.region.emergency_number))]
         elif isinstance(command, SetLanguage):
             reporter.language = command.language
+        elif isinstance(command, abandoned_draft.ReportAbandoned):
+            log.info("draft_abandoned", incident_type=command.draft.incident_type)
+            result.out.append(abandoned_drafts.card(deps.config, command.draft, reporter))
         elif isinstance(command, (RateCase, CommentRating)):
             await _rating(deps, session, reporter, command, result, now)
     conv.state, conv.version, conv.updated_at = result.state.to_json(), conv.version + 1, now

@@ -8,17 +8,20 @@ from core import casework, sla
 from core.cases import CaseState
 from core.casework import NotAllowed
 from core.models import Case
+from workflows import actions as A
 from workflows import operator_desk as decisions
 from workflows.actions import Pressed
 from workflows.cards import CaseView
 from workflows.desk_replies import Follower, Refusal, ShowMenu
 from workflows.operator_desk import (
+    AddNote,
     Close,
     Decision,
     ListDuplicates,
     MarkDuplicate,
     NoteCallback,
     Outcome,
+    RecordCallback,
     Reject,
     Verify,
 )
@@ -34,6 +37,16 @@ async def press(desk: Desk, pressed: Pressed) -> None:
         raise NotAllowed("desk.unknown_case")
     before = await desk.view(case)
     await carry_out(desk, case, before, decisions.decide(pressed, before, desk.ctx))
+
+
+async def catatan(desk: Desk, pressed: Pressed) -> None:
+    """/catatan TICKET text: the case page's note, typed in the operators' group."""
+    ticket, _, text = pressed.arg.strip().partition(" ")
+    case = await casework.case_by_ticket(desk.s, ticket.upper()[:20])
+    if case is None:
+        raise NotAllowed("desk.ticket_unknown", ticket=ticket[:20] or "-")
+    before = await desk.view(case)
+    await carry_out(desk, case, before, decisions.decide(Pressed(A.CASE_NOTE, case.id, text), before, desk.ctx))
 
 
 async def carry_out(desk: Desk, case: Case, before: CaseView, decision: Decision) -> None:
@@ -71,6 +84,12 @@ async def apply(desk: Desk, case: Case, before: CaseView, decision: Decision) ->
                            other_followers=(follower(target),))
         case NoteCallback():
             casework.note_callback(s, case, actor, now)
+            return Outcome(await desk.view(case))
+        case AddNote(text):
+            casework.add_note(s, case, actor, text, now)
+            return Outcome(await desk.view(case))
+        case RecordCallback(stars):
+            casework.record_callback(s, case, actor, stars, now)
             return Outcome(await desk.view(case))
         case Close(note):
             casework.close(s, case, actor, now, note)

@@ -65,7 +65,8 @@ async def arm_staging(session: AsyncSession, config: Deployment, now: datetime) 
 async def staging(session: AsyncSession, config: Deployment, now: datetime) -> list[Outbound]:
     await arm_staging(session, config, now)
     swept = await retention.sweep_staging(session, now, config.privacy.staging_minutes, config.web.window_minutes)
-    log.info("staging_sweep", **vars(swept))
+    drills = await retention.remove_drills(session, now, config.drills.keep_hours)  # rehearsals leave nothing
+    log.info("staging_sweep", **vars(swept), drills=drills)
     return []
 
 
@@ -85,7 +86,7 @@ async def handle(session: AsyncSession, config: Deployment, event: Inbound, now:
         return []
     handler = {"sla.verify": on_verify, "sla.reping": on_reping, "sla.escalate": on_escalate,
                "sla.tick": on_tick}[event.timer]
-    return await handler(session, config, case, event.timer_payload, now)
+    return notices.for_drill(await handler(session, config, case, event.timer_payload, now), config, case.drill)
 
 
 async def _once(session: AsyncSession, case: Case, note: str, now: datetime) -> bool:

@@ -10,7 +10,7 @@ from core import roster, sla
 from core.config import Deployment
 from core.messages import Outbound
 from core.models import Case
-from workflows import operator_card, sla_notices
+from workflows import notices, operator_card, sla_notices
 
 
 async def on_submitted(session: AsyncSession, config: Deployment, case: Case, now: datetime) -> list[Outbound]:
@@ -23,4 +23,4 @@ async def on_submitted(session: AsyncSession, config: Deployment, case: Case, no
     out = operator_card.on_submitted(view, config)
     if not await roster.on_duty(session, roster.OPERATOR, now, config.roster.shift_max_hours):
         out += sla_notices.no_operator(view, config)
-    return out
+    return notices.for_drill(out, config, case.drill)  # LATIHAN: marked, and leaders only if configured

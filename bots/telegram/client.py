@@ -7,7 +7,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")  # opt in to PTB 23's timedelta retr
 
 import structlog
 from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.request import HTTPXRequest
 
 from bots.telegram import parse as tg_parse
@@ -15,10 +15,28 @@ from bots.telegram.render import render, render_edit
 from core.coordination import Limit
 from core.i18n import t
 from core.messages import Inbound, Outbound
-from core.sending import MediaGone, RetryLater, Undeliverable
+from core.sending import AuthRevoked, MediaGone, RetryLater, ServerError, Undeliverable
 
 log = structlog.get_logger()
 COMMANDS = ("start", "status", "batal", "bahasa", "bantuan")
+
+
+class _ServerAnswered(NetworkError):
+    """The Bot API answered 5xx (PTB would call it a plain NetworkError, like a dropped connection)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"telegram {code}")
+        self.code = code
+
+
+class _Request(HTTPXRequest):
+    """HTTPXRequest that tells a server's 5xx apart from a network failure, for the channel's health."""
+
+    async def do_request(self, *args, **kwargs):
+        code, payload = await super().do_request(*args, **kwargs)
+        if code >= 500:
+            raise _ServerAnswered(code)
+        return code, payload
 
 
 class TelegramChannel:
@@ -29,7 +47,7 @@ class TelegramChannel:
 
     def __init__(self, token: str, base_url: str = "https://api.telegram.org") -> None:
         base = base_url.rstrip("/")
-        request = HTTPXRequest(connection_pool_size=32, connect_timeout=10, read_timeout=30, write_timeout=30)
+        request = _Request(connection_pool_size=32, connect_timeout=10, read_timeout=30, write_timeout=30)
         self.migrated: dict[int, int] = {}
         self.bot = Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request,
                        get_updates_request=HTTPXRequest(read_timeout=40))
@@ -84,6 +102,10 @@ class TelegramChannel:
             raise RetryLater(_seconds(exc.retry_after), "telegram 429") from None
         except Forbidden as exc:
             raise Undeliverable(f"forbidden: {exc.message}") from None
+        except InvalidToken:  # 401 Unauthorized: the token was revoked or replaced in @BotFather
+            raise AuthRevoked("telegram 401") from None
+        except _ServerAnswered as exc:
+            raise ServerError(str(exc)) from None
         except BadRequest as exc:
             text = exc.message.lower()
             if "query is too old" in text or "query id is invalid" in text or "message is not modified" in text:

@@ -15,7 +15,7 @@ from core.models import Case
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 EXPORT_COLUMNS = ("ticket", "incident_type", "urgent", "state", "submitted_at", "verified_at", "dispatched_at",
                   "accepted_at", "on_scene_at", "resolved_at", "closed_at", "sla_due_at", "sla", "agencies",
-                  "report_count", "reject_reason", "rating", "latitude", "longitude")
+                  "report_count", "reject_reason", "rating", "latitude", "longitude", "drill")
 
 
 @router.get("/export.csv")
@@ -68,5 +68,5 @@ async def _export_rows(request: Request, exact: bool) -> list[list]:
                                             closed_at=c.closed_at, now=now) or "",
              " ".join(agencies.get(c.id, [])), c.report_count, c.reject_reason or "",
              c.rating or "", place(c.latitude) if c.latitude is not None else "",
-             place(c.longitude) if c.longitude is not None else ""]
+             place(c.longitude) if c.longitude is not None else "", "LATIHAN" if c.drill else ""]
             for c in cases]

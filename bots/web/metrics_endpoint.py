@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bots.pipeline.metrics import INBOX_EVENTS, OUTBOX_MESSAGES
-from core import inbox, outbox
+from bots.pipeline.metrics import CHANNEL_UP, INBOX_EVENTS, OUTBOX_DEAD_LETTERS, OUTBOX_MESSAGES, OUTBOX_STUCK
+from core import channel_health, inbox, outbox
+from core.config import ChannelHealth
 
 router = APIRouter()
 
@@ -18,10 +19,13 @@ GAUGE_SECONDS = 5.0  # a scrape storm costs the database one pair of counts per 
 
 
 class DatabaseGauges:
-    """Inbox and outbox counts by status, computed once per period however many scrapes arrive at once."""
+    """Inbox and outbox counts by status, and each chat channel's health (core/channel_health.py), computed once
+    per period however many scrapes arrive at once."""
 
-    def __init__(self, sessions, clock, period: float = GAUGE_SECONDS) -> None:
+    def __init__(self, sessions, clock, period: float = GAUGE_SECONDS, channels: tuple[str, ...] = (),
+                 health: ChannelHealth | None = None) -> None:
         self.sessions, self.clock, self.period = sessions, clock, timedelta(seconds=period)
+        self.channels, self.health = channels, health or ChannelHealth()
         self._lock = asyncio.Lock()
         self._at: datetime | None = None
 
@@ -38,10 +42,15 @@ class DatabaseGauges:
                 async with self.sessions() as session:
                     counts = ((INBOX_EVENTS, await inbox.counts(session)),
                               (OUTBOX_MESSAGES, await outbox.counts(session)))
+                    health = await channel_health.observe(session, self.clock.now(), self.channels, self.health)
                 for gauge, by_status in counts:
                     gauge.clear()  # a status that emptied must read as gone, not as its last count
                     for status, n in by_status.items():
                         gauge.labels(status).set(n)
+                for name, h in health.items():  # counts only: no ticket, no error text
+                    CHANNEL_UP.labels(name).set(1 if h.up else 0)
+                    OUTBOX_STUCK.labels(name).set(h.stuck)
+                    OUTBOX_DEAD_LETTERS.labels(name).set(h.dead_letters)
             except Exception:  # noqa: BLE001 - the counters still answer when the database does not
                 pass
             self._at = self.clock.now()  # a database that is down is asked again only after the period

@@ -1,6 +1,7 @@
 """The public figures page: aggregated, anonymous numbers for citizens and the press, no sign-in.
 
-Types marked `public: false` (crime by default) are left out of every figure here, totals included.
+Types marked `public: false` (crime by default) are left out of every figure here, totals included; drills
+are left out by `core.figures`.
 """
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ async def public(request: Request):
         for word in ("hari", "minggu", "bulan"):
             name, start, end = figures_text.period_window(deps.config, word, now)
             periods.append((name, await figures.load(session, start, end, now, types=shown)))
-    by_type = Counter(periods[-1][1].by_type)
+    month = periods[-1][1]
     rows = [(deps.config.incident_type(code).name.get(lang) if deps.config.incident_type(code) else code, n)
-            for code, n in by_type.most_common()]
-    return render(request, "public.html", periods=periods, by_type=rows,
+            for code, n in Counter(month.by_type).most_common()]
+    channels = [(figures_text.channel_name(code, lang), n) for code, n in month.by_channel.items()]
+    classes = [(figures_text.class_name(code, lang), n) for code, n in month.by_class.items()
+               if n or code != figures.UNCLASSED]
+    return render(request, "public.html", periods=periods, by_type=rows, channels=channels, classes=classes,
+                  sla_label=figures_text.sla_label(deps.config, lang, shown),
                   percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes)

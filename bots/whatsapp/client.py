@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import httpx
-from pywa.errors import ReEngagementMessage, ThrottlingError, WhatsAppError
+from pywa.errors import AuthorizationError, ReEngagementMessage, ThrottlingError, WhatsAppError
 from pywa_async import WhatsApp
 
 from bots.whatsapp import parse as wa_parse
@@ -10,9 +10,10 @@ from bots.whatsapp.render import render
 from core.config import Deployment
 from core.coordination import Limit
 from core.messages import Inbound, Outbound
-from core.sending import MediaGone, RetryLater, Undeliverable
+from core.sending import AuthRevoked, MediaGone, RetryLater, ServerError, Undeliverable
 
 RETRY_LATER = {4, 80007, 130429, 131048, 131056, 133016}
+SERVER_TROUBLE = {1, 2, 131000, 131016}  # unknown error, service down, something went wrong, unavailable
 
 
 class WhatsAppChannel:
@@ -71,6 +72,10 @@ class WhatsAppChannel:
         except ThrottlingError as exc:
             raise RetryLater(6.0, f"whatsapp {exc.code}") from None
         except WhatsAppError as exc:
+            if isinstance(exc, AuthorizationError) or exc.status_code == 401:  # 190: token expired or revoked
+                raise AuthRevoked(f"whatsapp {exc.code}") from None
+            if exc.code in SERVER_TROUBLE or (exc.status_code or 0) >= 500:
+                raise ServerError(f"whatsapp {exc.code}") from None
             if exc.code in RETRY_LATER:
                 raise RetryLater(6.0, f"whatsapp {exc.code}") from None
             raise Undeliverable(f"whatsapp {exc.code}") from None

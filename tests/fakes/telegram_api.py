@@ -791,6 +791,12 @@ class FakeTelegram:
         error = ApiError(error_code, description, parameters=parameters)
         self._faults.append(_Fault(method.lower(), chat_id, error, count))
 
+    def revoke_token(self) -> None:
+        """Revoke the bot's token as @BotFather does: every later call with the old one gets
+        401 {"ok": false, "error_code": 401, "description": "Unauthorized"} (see _check_token)."""
+        bot_id = self.token.split(":", 1)[0]
+        self.token = f"{bot_id}:REVOKED-{secrets.token_hex(8)}"
+
     # ---- HTTP ---------------------------------------------------------------------------------
 
     async def _handle_api(self, request: Request) -> Response:
