@@ -49,7 +49,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     ensure_sqlite_dir(settings.database_url)
     app = create_app(settings, config)
     uvicorn.run(app, host=args.host, port=args.port or settings.port, log_config=None, access_log=False,
-                proxy_headers=True)
+                proxy_headers=True, timeout_graceful_shutdown=5)  # open dashboard streams must not hold a restart
     return 0
 
 

@@ -121,6 +121,8 @@ async def test_an_emergency_call_is_verified_by_the_operator_and_dispatched_with
     assert any(m.ref == f"card:{case.id}" for _, m in sent)  # the operators' card posted once, after dispatch
     assert all(m.to.channel in ("telegram", "whatsapp") for _, m in sent)
     assert not any(m.to.channel == "phone" for _, m in sent)  # the caller chose no WhatsApp: nothing to them
+    leaders = [m.text for _, m in sent if m.to.id == str(deps.config.leadership[0].telegram_user_id)]
+    assert leaders and "langsung diteruskan" in leaders[0] and "memverifikasi" not in leaders[0]
 
 
 async def test_a_double_submit_of_one_form_makes_one_case(deps):

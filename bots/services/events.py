@@ -61,7 +61,8 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
         return StepResult(out=await Desk(session, deps.config, event, now,
                                          live=await live_channels(deps, session)).handle())
     if await lapor_chat.takes(session, deps.config, event, now):  # an operator entering a call (/lapor)
-        return StepResult(out=await lapor_chat.step(session, deps.config, event, now, ticket))
+        return StepResult(out=await lapor_chat.step(session, deps.config, event, now, ticket,
+                                                      await live_channels(deps, session)))
     conv = await repository.conversation_for_update(session, item.conversation_key)
     state = ConversationState.from_json(conv.state)  # whatever shape an earlier version stored
     if event.kind != Kind.TIMER:

@@ -56,7 +56,8 @@ async def takes(session: AsyncSession, config: Deployment, event: Inbound, now: 
     return bool(conv is not None and conv.state and now - conv.updated_at < STALE)
 
 
-async def step(session: AsyncSession, config: Deployment, event: Inbound, now: datetime, ticket: str) -> list[Outbound]:
+async def step(session: AsyncSession, config: Deployment, event: Inbound, now: datetime, ticket: str,
+               live: frozenset[str] | None = None) -> list[Outbound]:
     """One answer in the intake; at Send, the case is entered and dispatched in this transaction."""
     lang = config.region.default_language
     conv = await repository.conversation_for_update(session, KEY + str(event.sender))
@@ -77,7 +78,7 @@ async def step(session: AsyncSession, config: Deployment, event: Inbound, now: d
     as_desk = phone_intake.operator_event(event.chat, event.sender, name, private=True, callback_id=event.callback_id)
     savepoint = await session.begin_nested()
     try:
-        case, out = await phone_intake.create(session, config, report, as_desk, now, ticket)
+        case, out = await phone_intake.create(session, config, report, as_desk, now, ticket, live)
     except NotAllowed as exc:
         await savepoint.rollback()  # nothing of the case stays
         return [Outbound(to=event.chat, text=t(lang, exc.key, **exc.params))]

@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.services import operator_desk
-from core import casework, inbox, outbox, repository, sla
+from bots.services.live_channels import live_channels
+from core import casework, drills, inbox, outbox, repository, sla
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
@@ -70,25 +71,15 @@ async def reporter_of(session: AsyncSession, config: Deployment, report: Operato
     return reporter, f"phone:{external}"
 
 
-async def _drill(session: AsyncSession, who: str, now: datetime) -> bool:
-    """Whether a drill marks this report (when the drills module is there; it is optional here)."""
-    try:
-        from core import drills  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    applies = getattr(drills, "applies", None)
-    return bool(await applies(session, who, now)) if applies is not None else False
-
-
 async def create(session: AsyncSession, config: Deployment, report: OperatorReport, event: Inbound,
-                 now: datetime, ticket: str) -> tuple[Case, list[Outbound]]:
+                 now: datetime, ticket: str, live: frozenset[str] | None = None) -> tuple[Case, list[Outbound]]:
     """Store the report and, for an emergency, verify and dispatch it as `event`'s sender; the messages to queue.
     Raises IntegrityError when the ticket is taken (draw another) and NotAllowed when the desk refuses."""
     from bots.services.desk import Desk  # the desk imports the /lapor flow, which imports this module
 
     if await repository.ticket_taken(session, ticket):
         raise IntegrityError("ticket", None, Exception("ticket taken"))
-    desk = Desk(session, config, event, now)
+    desk = Desk(session, config, event, now, live=live)
     kind = config.incident_type(report.incident_type)
     assert kind is not None, "validated against the deployment"
     reporter, chat = await reporter_of(session, config, report, now)
@@ -98,7 +89,7 @@ async def create(session: AsyncSession, config: Deployment, report: OperatorRepo
         address_text=report.address_text, description=report.description, called_at=report.called_at, now=now,
         intake=report.intake, entered_by=desk.actor, caller_name=report.caller_name,
         caller_phone=report.caller_phone, traffic_class=report.traffic_class,
-        drill=await _drill(session, desk.actor, now))
+        drill=await drills.applies(session, desk.actor, now))
     structlog.contextvars.bind_contextvars(ticket=case.ticket)
     log.info("case_entered", intake=report.intake, traffic_class=report.traffic_class, incident_type=kind.code)
     if not report.emergency:
@@ -110,7 +101,7 @@ async def create(session: AsyncSession, config: Deployment, report: OperatorRepo
         for due in sla.plan(config, case.submitted_at, case.sla_due_at):
             await sla.arm(session, case.id, due)
     before = await desk.view(case)
-    out = operator_card.on_submitted(before, config)[1:]  # leadership; the card itself comes with the dispatch
+    out = operator_card.on_submitted(before, config, entered=True)[1:]  # leadership; the card comes with the dispatch
     await operator_desk.carry_out(desk, case, before, Verify(report.agencies))
     own_chat = Address.parse(case.chat)
     out += [m for m in desk.out if m.to != own_chat]  # the caller hears one message, below, not "verified"
@@ -142,7 +133,8 @@ async def submit(deps, form_id: str, report: OperatorReport, username: str, name
                                          conversation_key=f"{CHANNEL}:{username}", payload={}, now=now):
                     return await _earlier(session, form_id)
                 case, out = await create(session, deps.config, report, event, now,
-                                         new_ticket(deps.config.region.ticket_prefix, RNG))
+                                         new_ticket(deps.config.region.ticket_prefix, RNG),
+                                         live=await live_channels(deps, session))
                 item = (await session.execute(select(InboxItem).where(
                     InboxItem.channel == CHANNEL, InboxItem.external_id == form_id))).scalar_one()
                 item.payload = {"case_id": case.id}

@@ -10,14 +10,7 @@ from core.i18n import catalog, t
 from core.messages import Address
 from core.models import CaseEvent, Task
 from workflows import cards
-from workflows.timeline import _note as step_note  # dispatch, crew steps, support: the words /kasus uses
-
-STEP_NOTES = ("dispatch", "accepted", "on_scene", "done", "refused", "support")
-TICKET_NOTES = {"duplicate_of": "casepage.note_duplicate_of", "merged": "casepage.note_merged",
-                "closed_with": "casepage.note_closed_with"}
-PLAIN_NOTES = {"calling_reporter": "casepage.note_calling_reporter", "called_back": "casepage.note_called_back",
-               "auto_close": "casepage.note_auto_close", "rating_comment": "casepage.note_rating_comment"}
-INTAKE_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "web": "Web"}
+from workflows.timeline import INTAKE_NAMES, intake_name, note_words
 
 
 @dataclass(frozen=True)
@@ -55,23 +48,8 @@ class Words:
         return self.staff.get(actor) or self.config.person_name(channel, ident) or actor
 
     def note(self, note: str) -> str:
-        """A stored note (`dispatch:damkar`, `reason:hoax`, `note:…`) in words."""
-        kind, _, rest = note.partition(":")
-        if kind in STEP_NOTES:
-            return step_note(note, self.config, self.lang)
-        if kind == "reason":
-            return t(self.lang, "casepage.note_reason", reason=t(self.lang, f"reject.{rest}"))
-        if kind == "entered":  # an operator typed in a phone, radio, walk-in or relayed report
-            return t(self.lang, "casepage.note_entered", channel=self.intake(rest))
-        if kind == "note":
-            return t(self.lang, "casepage.note_text", text=rest)
-        if kind == "rating":
-            return t(self.lang, "casepage.note_rating", stars=rest)
-        if kind in TICKET_NOTES:
-            return t(self.lang, TICKET_NOTES[kind], ticket=rest)
-        if kind in PLAIN_NOTES:
-            return t(self.lang, PLAIN_NOTES[kind])
-        return t(self.lang, "timeline.note", note=note) if note else ""
+        """A stored note (`dispatch:damkar`, `reason:hoax`, `note:…`) in words, as /kasus says it."""
+        return note_words(note, self.config, self.lang)
 
     def timeline(self, events: list[CaseEvent], tasks: list[Task]) -> list[Line]:
         """The rows in order; who typed in a crew's radio step is said on that step's row."""
@@ -100,8 +78,7 @@ class Words:
         return cards.type_name(self.config, code, self.lang)
 
     def intake(self, intake: str) -> str:
-        key = f"casepage.intake_{intake or 'chat'}"
-        return INTAKE_NAMES.get(intake) or (t(self.lang, key) if key in catalog("id") else intake)
+        return intake_name(intake, self.lang)
 
     def recipient(self, to: Address) -> str:
         """Who a message about the case went to, in words: the reporter, a group, or a person by name."""
