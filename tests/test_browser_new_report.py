@@ -59,6 +59,7 @@ async def test_an_operator_enters_a_phone_call_and_the_crew_gets_the_task_with_t
         await op.fill("#called_at", called.astimezone(gw.deps.config.region.tz).strftime("%Y-%m-%dT%H:%M"))
         await op.click("#enter")
         await page.wait_for_selector("text=Nomor tidak dikenali")
+        await page.screenshot(path=str(SHOTS / "dashboard-new-report.png"), full_page=True)
         assert await page.input_value("#description") == "Dapur rumah terbakar, dua orang di dalam"  # kept
         async with gw.deps.sessions() as s:
             assert (await s.execute(select(func.count()).select_from(Case))).scalar_one() == 0
