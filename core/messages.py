@@ -70,6 +70,7 @@ class Inbound:
     location: GeoPoint | None = None
     media: MediaRef | None = None
     phone: str = ""
+    own_contact: bool = False  # a shared contact is the sender's own (Telegram: contact.user_id == from.id)
     timer: str = ""
     timer_payload: dict[str, Any] = field(default_factory=dict)
     is_private: bool = True
@@ -102,6 +103,8 @@ class Outbound:
     choices: tuple[Choice, ...] = ()
     request_location: bool = False
     location_label: str = ""
+    request_contact: bool = False  # ask for the person's own number: Telegram's contact button, WhatsApp's request
+    contact_label: str = ""
     remove_keyboard: bool = False
     photo_media_id: int | None = None
     location: GeoPoint | None = None

@@ -107,6 +107,14 @@ class Case(Base):
     traffic_class: Mapped[str | None] = mapped_column(String(16))
     first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an operator's first step on it
     drill: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # LATIHAN: out of every figure
+    # Where, in the regency's gazetteer: the desa/kelurahan and kecamatan codes (Kepmendagri), how they were
+    # found (pin_inside | pin_nearest | typed_confirmed | typed_unmatched), the pin's distance to the desa's
+    # centre when only the nearest was found, and the accuracy the reporter's phone gave for its pin.
+    desa_code: Mapped[str | None] = mapped_column(String(16))
+    kecamatan_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    place_match: Mapped[str | None] = mapped_column(String(16))
+    place_distance_m: Mapped[float | None] = mapped_column(Float)
+    location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reporter: Mapped[Reporter] = relationship(lazy="raise")
     events: Mapped[list[CaseEvent]] = relationship(
