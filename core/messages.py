@@ -83,6 +83,7 @@ class Choice:
 
     data: str
     label: str
+    short: str = ""  # at most 24 characters, for lists that cut longer labels (WhatsApp list rows)
 
 
 class Priority:
@@ -105,6 +106,7 @@ class Outbound:
     location_label: str = ""
     request_contact: bool = False  # ask for the person's own number: Telegram's contact button, WhatsApp's request
     contact_label: str = ""
+    menu_label: str = ""  # the button that opens a long list of choices (WhatsApp), in the reader's language
     remove_keyboard: bool = False
     photo_media_id: int | None = None
     location: GeoPoint | None = None

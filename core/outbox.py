@@ -31,7 +31,8 @@ def decode(payload: Mapping[str, Any]) -> Outbound:
     values = {key: value for key, value in payload.items() if key in _FIELDS}
     to = payload["to"]
     values["to"] = Address(str(to["channel"]), str(to["id"]))
-    values["choices"] = tuple(Choice(str(c["data"]), str(c["label"])) for c in payload.get("choices") or ())
+    values["choices"] = tuple(Choice(str(c["data"]), str(c["label"]), str(c.get("short") or ""))
+                              for c in payload.get("choices") or ())
     point = payload.get("location")
     values["location"] = GeoPoint(float(point["latitude"]), float(point["longitude"])) if point else None
     return Outbound(**values)
