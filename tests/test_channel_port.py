@@ -77,8 +77,8 @@ async def test_a_stored_message_comes_back_equal(sessions):
 
 def test_every_field_survives_the_trip_through_json():
     every = Outbound(Address("whatsapp", "628"), "t", choices=(Choice("d", "l", "s"),), request_location=True,
-                     location_label="📍", request_contact=True, contact_label="☎", menu_label="☰", remove_keyboard=True,
-                     photo_media_id=4, location=GeoPoint(-7.5, 113.25),
+                     location_label="📍", request_contact=True, contact_label="☎", menu_label="☰",
+                     remove_keyboard=True, photo_media_id=4, location=GeoPoint(-7.5, 113.25),
                      answer_callback="cb", priority=Priority.URGENT, ref="r", edit_of="card:1", force_reply=True,
                      template="status_update", case_id=9, columns=3, merge="new_case")
     unset = Outbound(every.to)
