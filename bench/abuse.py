@@ -48,7 +48,7 @@ PG_DB = "siaga_abuse"
 REDIS = "redis://127.0.0.1:6379/9"
 CROWD = "203.0.113.7"  # the one address behind which the flood comes (X-Forwarded-For from 127.0.0.1)
 SUMENEP = (-7.0167, 113.8667)
-TICKET = re.compile(r"SMP-\d\d-\d\d-\d\d")
+TICKET = re.compile(r"SMN-\d\d-\d\d-\d\d")
 PASSWORD = "correct-horse-battery"
 
 
@@ -119,7 +119,7 @@ async def flood_reports(gw, count: int, spread: float) -> dict:
                      {"kind": "choice", "choice": "confirm:send"}):
             if await phone.send(**body) != 200:
                 return False
-        return await phone.said("SMP-")
+        return await phone.said("SMN-")
 
     started = time.monotonic()
     tickets = await asyncio.gather(*(walk(i, p) for i, p in enumerate(phones)))

@@ -44,6 +44,7 @@ __all__ = [
     "Limits",
     "LocalizedName",
     "Map",
+    "Notice",
     "OpenData",
     "Operators",
     "Person",
@@ -51,6 +52,7 @@ __all__ = [
     "Region",
     "Roster",
     "Template",
+    "TypeKeywords",
     "Web",
     "WhatsApp",
     "load_config",
@@ -125,14 +127,16 @@ class _Model(BaseModel):
 
 
 class LocalizedName(_Model):
-    """A label shown to citizens and staff in Indonesian and English."""
+    """A label shown to citizens and staff in Indonesian and English, and in Madurese where given."""
 
     id: NonEmptyStr
     en: NonEmptyStr
+    mad: NonEmptyStr | None = None
 
     def get(self, lang: str) -> str:
-        """The English label for "en" (or "en-US"…), the Indonesian one for anything else."""
-        return self.en if (lang or "").split("-")[0].lower() == "en" else self.id
+        """The label in `lang` ("en-US" reads as "en"); Indonesian when that language has none."""
+        code = (lang or "").split("-")[0].lower()
+        return self.en if code == "en" else (self.mad or self.id) if code == "mad" else self.id
 
 
 class Person(_Model):
@@ -188,10 +192,25 @@ class Person(_Model):
         return False
 
 
+# What a leader may be told: every new report, new urgent reports, major incidents (a type with `major: true`,
+# or an urgent case that reached duplicates.raise_priority_at reports), missed deadlines, the daily digest.
+Notice = Literal["new", "urgent", "major", "breach", "digest"]
+ALL_NOTICES: tuple[Notice, ...] = get_args(Notice)
+
+
 class LeadershipMember(Person):
     """A head of office (kepala_dinas, kabid, bupati, sekda…) who is kept informed."""
 
     role: NonEmptyStr
+    notify: list[Notice] = list(ALL_NOTICES)  # a Bupati: [digest, major], not every water complaint at 2 a.m.
+
+    def hears(self, notice: Notice) -> bool:
+        """Whether this leader asked for this kind of notice."""
+        return notice in self.notify
+
+    def hears_new(self, urgent: bool, major: bool) -> bool:
+        """Whether this leader is told of a new report of a type with this urgency and weight."""
+        return self.hears("new") or (urgent and self.hears("urgent")) or (major and self.hears("major"))
 
 
 class Region(_Model):
@@ -203,6 +222,7 @@ class Region(_Model):
     bounds: tuple[float, float, float, float]  # lat_min, lon_min, lat_max, lon_max
     ticket_prefix: str = "SPG"
     emergency_number: str = "112"
+    gazetteer: str | None = None  # CSV of the regency's kecamatan and desa (core/gazetteer.py); None: no names
 
     @field_validator("timezone")
     @classmethod
@@ -255,6 +275,22 @@ class Region(_Model):
             raise ValueError(f"must be 3-15 digits (got {value!r})")
         return value
 
+    @field_validator("gazetteer")
+    @classmethod
+    def _gazetteer_readable(cls, value: str | None) -> str | None:
+        """A missing file would only show when the first place is named; check it with the config."""
+        if value is None:
+            return None
+        from core.gazetteer import load, resolve  # here: the gazetteer's type hints import this module
+
+        if not resolve(value).is_file():
+            raise ValueError(f"no such file: {value} (a path relative to the project, or absolute)")
+        try:
+            load(value)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"unreadable gazetteer {value}: {error}") from None
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         """The region's clock, for local times in messages and digests."""
@@ -288,6 +324,18 @@ class Agency(_Model):
         return any(member.matches(channel, user_id) for member in self.members)
 
 
+class TypeKeywords(_Model):
+    """Words and short phrases, per language, that name an incident type in a citizen's first message."""
+
+    id: list[NonEmptyStr] = []
+    en: list[NonEmptyStr] = []
+    mad: list[NonEmptyStr] = []
+
+    def all(self) -> list[str]:
+        """Every language's words: a citizen may mix languages in one sentence."""
+        return [*self.id, *self.en, *self.mad]
+
+
 class IncidentType(_Model):
     """A kind of report a citizen can choose, and the agencies it is routed to once verified."""
 
@@ -295,11 +343,24 @@ class IncidentType(_Model):
     name: LocalizedName
     urgent: bool = False
     sla_minutes: int | None = Field(default=None, gt=0)
-    agencies: list[str] = Field(min_length=1)
+    agencies: list[str]  # required; [] (non-urgent types only): the operator picks them on verification
+    major: bool = False  # leaders with notify `major` hear of every new report of it (sea incidents, fires)
     photo: Literal["required", "optional", "none"] = "optional"
     emoji: str = ""
     public: bool | None = None  # in Open311 and on /public; unset: yes, except the PRIVATE_TYPES
     safety: LocalizedName | None = None  # urgent types: standard public advice sent after the ticket
+    keywords: TypeKeywords = TypeKeywords()  # words that recognise the type in a citizen's free text
+    describe: LocalizedName | None = None  # the description question for this type ("Siapa yang sakit…?")
+    short: LocalizedName | None = None  # ≤ 24 characters: the WhatsApp list row title
+
+    @model_validator(mode="after")
+    def _short_fits(self) -> IncidentType:
+        """WhatsApp cuts list row titles at 24 characters."""
+        if self.short is not None:
+            for lang, text in self.short.model_dump().items():
+                if isinstance(text, str) and len(text) > 24:
+                    raise _Located(("short", lang), f"must be at most 24 characters (got {len(text)})")
+        return self
 
     @property
     def is_public(self) -> bool:
@@ -311,6 +372,14 @@ class IncidentType(_Model):
         """Urgent types are the ones with a deadline (5 minutes for fires and ambulances in Sumenep)."""
         if self.urgent and self.sla_minutes is None:
             raise _Located(("sla_minutes",), "is required when urgent is true")
+        return self
+
+    @model_validator(mode="after")
+    def _urgent_has_agencies(self) -> IncidentType:
+        """An urgent report is dispatched at once on verification; only other types may leave the choice."""
+        if self.urgent and not self.agencies:
+            raise _Located(("agencies",), "must name at least one agency when urgent is true "
+                                          "(only a non-urgent type may leave the choice to the operator)")
         return self
 
     @model_validator(mode="after")
@@ -370,8 +439,22 @@ class Cases(_Model):
 
     close_when_crew_done: bool = True
     eta_choices: list[Annotated[int, Field(gt=0, le=240)]] = Field(default=[5, 10, 15, 20, 30], min_length=1,
-                                                                    max_length=6)
+                                                                    max_length=8)
     low_rating_alert: int = Field(default=2, ge=1, le=5)
+
+    @field_validator("eta_choices")
+    @classmethod
+    def _one_over_an_hour(cls, value: list[int]) -> list[int]:
+        """Every choice above 60 minutes reads "more than an hour", so two of them would be the same button."""
+        if len([m for m in value if m > OVER_AN_HOUR]) > 1:
+            raise ValueError(f"at most one choice above {OVER_AN_HOUR} minutes: it is shown as "
+                             f"'more than an hour' (got {value})")
+        if len(set(value)) != len(value):
+            raise ValueError(f"a choice is listed twice (got {value})")
+        return value
+
+
+OVER_AN_HOUR = 60  # an ETA above this many minutes is offered and told as "more than an hour"
 
 
 class Escalation(_Model):
@@ -616,6 +699,15 @@ class Deployment(_Model):
                              "so nobody gets this alert")
         if roles and self.roster.alert_role not in roles:
             notes.append(f"roster.alert_role: no leadership member has role {self.roster.alert_role!r}")
+        for i, kind in enumerate(self.incident_types):
+            if not kind.agencies and kind.code != "other":
+                notes.append(f"incident_types[{i}].agencies: {kind.code!r} has none, so an operator must pick "
+                             "the agencies of every such report")
+        for i, step in enumerate(self.clock.escalate):
+            told = [leader for leader in self.leaders(step.role) if leader.hears("breach")]
+            if self.leaders(step.role) and not told:
+                notes.append(f"clock.escalate[{i}].role: every {step.role!r} leader leaves out 'breach' "
+                             "from notify, so nobody gets this alert")
         return notes
 
 

@@ -30,6 +30,7 @@ OPERATOR_INTAKES = ("phone", "radio", "walk_in", "relay")  # entered by an opera
 CLASSES = ("emergency", "information", "ghost", "prank")  # the ministry's classes of 112 traffic
 UNCLASSED = "unclassed"  # traffic_class not set yet (a chat report not decided on)
 OTHER = "other"  # an intake this version does not know
+NO_PLACE = ""  # reports with no kecamatan (a typed address not matched, a pin outside the gazetteer, no gazetteer)
 NOT_EMERGENCIES = ("information", "ghost", "prank")
 
 
@@ -42,6 +43,13 @@ def by_channel(cases: list[Case]) -> dict[str, int]:
     """Every channel in a fixed order (zeros kept, for charts), then `other` if any intake is unknown."""
     counts = Counter(c.intake if c.intake in CHANNELS else OTHER for c in cases)
     return {**{ch: counts[ch] for ch in CHANNELS}, **({OTHER: counts[OTHER]} if counts[OTHER] else {})}
+
+
+def by_kecamatan(cases: list[Case]) -> dict[str, int]:
+    """Reports per kecamatan code, most first (ties by code), those without a kecamatan last."""
+    counts = Counter(c.kecamatan_code or NO_PLACE for c in cases)
+    ranked = sorted((code for code in counts if code != NO_PLACE), key=lambda code: (-counts[code], code))
+    return {**{code: counts[code] for code in ranked}, **({NO_PLACE: counts[NO_PLACE]} if counts[NO_PLACE] else {})}
 
 
 def by_class(cases: list[Case]) -> dict[str, int]:
@@ -69,6 +77,7 @@ class Figures:
     by_channel: dict[str, int] = field(default_factory=dict)
     by_class: dict[str, int] = field(default_factory=dict)
     standards: tuple[Standard, Standard] | None = None  # the call-taking standards, when loaded
+    by_kecamatan: dict[str, int] = field(default_factory=dict)  # kecamatan code → reports, most first; NO_PLACE last
 
     @property
     def compliance(self) -> float | None:
@@ -101,7 +110,8 @@ def compute(cases: list[Case], start: datetime, end: datetime, now: datetime, op
         urgent_pending=outcomes["pending"],
         pranks=sum(1 for c in rows if c.state == "rejected" and c.reject_reason == "hoax"),
         ratings=len(ratings), average_rating=sum(ratings) / len(ratings) if ratings else None,
-        open_now=open_now, traffic=len(traffic), by_channel=by_channel(traffic), by_class=by_class(traffic))
+        open_now=open_now, traffic=len(traffic), by_channel=by_channel(traffic), by_class=by_class(traffic),
+        by_kecamatan=by_kecamatan(rows))
 
 
 async def load(session: AsyncSession, start: datetime, end: datetime, now: datetime,

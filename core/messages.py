@@ -26,6 +26,7 @@ class Address:
 class GeoPoint:
     latitude: float
     longitude: float
+    accuracy_m: float | None = None  # the radius the reporter's phone gave for its fix, when it gave one
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Cases as other government systems and the public may see them: no name, phone, photo, text or exact place.
 
-Coordinates are rounded to two decimals (about 1 km) and the reporter's own words are never included,
+A case the gazetteer places is published by its kecamatan (name and Kepmendagri code) with no coordinates;
+otherwise coordinates are rounded to two decimals (about 1 km) and the reporter's own words are never included,
 since a description can name people; the Open311 `description` is the incident type's name instead.
 Only verified cases of types not marked `public: false` appear (never a drill, nor a call an operator classed
 as information, ghost or prank), once `open_data.delay_minutes` have passed,
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import casework
+from core import casework, gazetteer
 from core.cases import OPEN_STATES, CaseState
 from core.config import Deployment, IncidentType
 from core.models import Case
@@ -37,6 +38,17 @@ class PublicCase:
     updated_at: datetime
     latitude: float | None
     longitude: float | None
+    kecamatan_code: str | None = None  # when known, published instead of the coordinates
+
+
+def placed(case: PublicCase, config: Deployment) -> tuple[str, str, float | None, float | None]:
+    """(address, address_id, lat, long): the kecamatan instead of coordinates when the gazetteer names it;
+    otherwise the coarse coordinates, which are all there is."""
+    places = gazetteer.for_config(config)
+    name = places.kecamatan_name(case.kecamatan_code) if places is not None and case.kecamatan_code else None
+    if name is None:
+        return "", "", case.latitude, case.longitude
+    return f"Kec. {name}, {config.region.name}", case.kecamatan_code or "", None, None
 
 
 def coarse(value: float | None) -> float | None:
@@ -81,7 +93,7 @@ async def cases(session: AsyncSession, config: Deployment, now: datetime, *, typ
     agencies = await casework.agencies_by_case(session, [c.id for c in rows]) if rows else {}
     return [PublicCase(c.ticket, c.incident_type, c.state, tuple(agencies.get(c.id, [])),
                        on_the_hour(submitted, config), on_the_hour(max(c.updated_at, submitted), config),
-                       coarse(c.latitude), coarse(c.longitude))
+                       coarse(c.latitude), coarse(c.longitude), c.kecamatan_code)
             for c in rows if (submitted := c.submitted_at) is not None]  # all of them: the query asked so
 
 
@@ -89,6 +101,7 @@ def georeport(case: PublicCase, config: Deployment, lang: str) -> dict[str, Any]
     """One Open311 GeoReport v2 service request."""
     it = config.incident_type(case.incident_type)
     names = [agency.name.get(lang) for a in case.agencies if (agency := config.agency(a))]
+    address, address_id, lat, long = placed(case, config)
     return {
         "service_request_id": case.ticket,
         "status": "closed" if case.state == "closed" else "open",
@@ -101,11 +114,11 @@ def georeport(case: PublicCase, config: Deployment, lang: str) -> dict[str, Any]
         "requested_datetime": case.requested_at.isoformat(),
         "updated_datetime": case.updated_at.isoformat(),
         "expected_datetime": None,
-        "address": "",
-        "address_id": "",
+        "address": address,
+        "address_id": address_id,
         "zipcode": "",
-        "lat": case.latitude,
-        "long": case.longitude,
+        "lat": lat,
+        "long": long,
         "media_url": "",
     }
 

@@ -54,7 +54,9 @@ async def ticket_taken(session: AsyncSession, ticket: str) -> bool:
 async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, ticket: str, incident_type: str,
                       urgent: bool, language: str, latitude: float | None, longitude: float | None,
                       address_text: str | None, description: str | None, photo_media_id: int | None,
-                      started_at: datetime, now: datetime) -> Case:
+                      started_at: datetime, now: datetime, desa_code: str | None = None,
+                      kecamatan_code: str | None = None, place_match: str | None = None,
+                      place_distance_m: float | None = None, location_accuracy_m: float | None = None) -> Case:
     """Store a submitted case with its first two timeline entries (draft opened, submitted); a drill running for
     this reporter marks it LATIHAN."""
     actor = f"{reporter.channel}:{reporter.external_id}"
@@ -62,7 +64,8 @@ async def create_case(session: AsyncSession, *, reporter: Reporter, chat: str, t
                 reporter_id=reporter.id, chat=chat, language=language, latitude=latitude, longitude=longitude,
                 address_text=address_text, description=description, photo_media_id=photo_media_id,
                 created_at=started_at, submitted_at=now, updated_at=now, intake=reporter.channel,
-                drill=await drills.applies(session, actor, now))
+                drill=await drills.applies(session, actor, now), desa_code=desa_code, kecamatan_code=kecamatan_code,
+                place_match=place_match, place_distance_m=place_distance_m, location_accuracy_m=location_accuracy_m)
     session.add(case)
     await session.flush()
     session.add_all([

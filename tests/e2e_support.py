@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from core.i18n import t
 from tests.harness import eventually
 
 CITIZEN = 5001
@@ -34,28 +35,46 @@ async def wait_new(fake, chat_id: int, fragment: str, since: int) -> dict:
     return await eventually(found, timeout=40)
 
 
+def asked(key: str) -> str:
+    """A fragment of the catalog's text for `key` (its first words), to wait for whatever the wording."""
+    return t("id", key).split("\n")[0][:18]
+
+
+TICKET = re.compile(r"\b[A-Z]{2,6}-\d\d-\d\d-\d\d\b")
+
+
 async def start_fire_report(fake) -> int:
-    """/start, pick Fire, and wait until the photo is asked for; returns where this report's messages begin."""
+    """/start, pick Fire, and wait until the location is asked (urgent: where first); returns where this
+    report's messages begin."""
     since = len(fake.sent(CITIZEN))
     await fake.send_text(CITIZEN, "/start")
     menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
     await fake.press_button(CITIZEN, menu, "type:fire")
-    await wait_new(fake, CITIZEN, "Kirim foto kejadian", since)
+    await wait_new(fake, CITIZEN, asked("report.ask_location"), since)
     return since
 
 
 async def report_fire(fake, photo: bytes) -> str:
     """Walk the citizen's conversation for a fire; return the ticket number the bot gave."""
     since = await start_fire_report(fake)
-    await fake.send_photo(CITIZEN, photo)
-    await wait_new(fake, CITIZEN, "Di mana lokasinya", since)
     await fake.send_location(CITIZEN, *SUMENEP)
-    await wait_new(fake, CITIZEN, "Ceritakan singkat", since)
+    await wait_new(fake, CITIZEN, asked("report.ask_photo_optional"), since)
+    before = len(fake.sent(CITIZEN))
+    await fake.send_photo(CITIZEN, photo)
+    phone, summary = asked("talk.ask_phone"), asked("report.summary")
+    nxt = await eventually(lambda: next((m for m in fake.sent(CITIZEN)[before:]
+                                         if phone in (m.get("text") or "") or summary in (m.get("text") or "")),
+                                        None), timeout=40)
+    if phone in nxt["text"]:  # asked once per chat
+        await fake.send_text(CITIZEN, "lewati")  # no call-back number
+        await wait_new(fake, CITIZEN, summary, before)
     await fake.send_text(CITIZEN, "Gudang kayu terbakar, api membesar")
+    await wait_new(fake, CITIZEN, "Gudang kayu terbakar, api membesar", since)
     confirm = await eventually(lambda: last_with_button(fake, CITIZEN, "confirm:send"))
     await fake.press_button(CITIZEN, confirm, "confirm:send")
-    done = await wait_new(fake, CITIZEN, "Nomor tiket Anda", since)
-    return re.search(r"SMP-\d\d-\d\d-\d\d", done["text"]).group(0)
+    done = await eventually(lambda: next((m for m in fake.sent(CITIZEN)[since:]
+                                          if TICKET.search(m.get("text") or "")), None), timeout=40)
+    return TICKET.search(done["text"]).group(0)
 
 
 def with_button(message: dict, data: str) -> dict:

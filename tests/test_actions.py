@@ -9,7 +9,7 @@ import pytest
 from bots.services.desk import HANDLERS
 from bots.web.case_page import ACTIONS as DASHBOARD_ACTIONS
 from core import button_data
-from core.i18n import LANGUAGES, catalog
+from core.i18n import catalog
 from core.messages import Address, Inbound, Kind
 from workflows import abandoned_draft, card_messages, crew_tasks, keyboards, operator_desk
 from workflows import actions as A
@@ -75,7 +75,7 @@ def test_every_entry_has_a_right_a_handler_and_a_translated_label():
     for action in A.TABLE:
         assert isinstance(action.right, A.Right) and action in HANDLERS, action.code
         if action.label:
-            assert all(action.label in catalog(lang) for lang in LANGUAGES), action.label
+            assert all(action.label in catalog(lang) for lang in ("id", "en")), action.label  # staff: id and en
     assert set(operator_desk.DECISIONS) == {a for a in A.TABLE if a.code.startswith("case:")}
     assert set(crew_tasks.DECISIONS) == {a for a in A.TABLE if a.code.startswith("task:")}
     assert {a.right for a in A.BUTTONS.values()} == {A.Right.OPERATOR, A.Right.CREW}

@@ -2,7 +2,6 @@
 up to the ticket; an operator signs in, sees the case appear without reloading, opens it and verifies it."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from core import accounts
 from core.models import Case
 from tests.conftest import fresh_database_url
+from tests.e2e_support import TICKET, asked
 from tests.images import phone_jpeg
 from tests.test_web_pages import web
 
@@ -74,18 +74,18 @@ async def test_report_in_the_web_chat_then_verify_it_live_on_the_dashboard(brows
         await chat.goto(f"{base}/chat")
         await chat.fill("#text", "tolong ada kebakaran")
         await chat.press("#text", "Enter")
-        await chat.click('button[data-choice="type:fire"]')
-        await chat.wait_for_selector("text=Kirim foto kejadian")
+        await chat.click('button[data-choice="guess:yes"]')  # "Kebakaran?" read from the words
+        await chat.wait_for_selector(f"text={asked('report.ask_location')}")  # urgent: where first
+        await chat.click("#locate")
+        await chat.wait_for_selector(f"text={asked('report.ask_photo_optional')}")
         await chat.set_input_files("#photo", files=[{"name": "api.jpg", "mimeType": "image/jpeg",
                                                      "buffer": phone_jpeg()}])
-        await chat.wait_for_selector("text=Di mana lokasinya")
-        await chat.click("#locate")
-        await chat.wait_for_selector("text=Ceritakan singkat")
-        await chat.fill("#text", "Gudang kayu terbakar, api membesar")
+        await chat.wait_for_selector(f"text={asked('talk.ask_phone')}")
+        await chat.fill("#text", "lewati")  # no call-back number
         await chat.press("#text", "Enter")
         await chat.click('button[data-choice="confirm:send"]')
-        done = await chat.wait_for_selector("text=Nomor tiket Anda")
-        ticket = re.search(r"SMP-\d\d-\d\d-\d\d", await done.text_content()).group(0)
+        done = await chat.wait_for_selector(f"text={asked('report.submitted_urgent')}")
+        ticket = TICKET.search(await done.text_content()).group(0)
         await chat.screenshot(path=str(SHOTS / "web-chat.png"), full_page=True)
 
         await desk.wait_for_selector(f"#rows >> text={ticket}", timeout=20_000)  # arrives without a reload

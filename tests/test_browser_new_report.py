@@ -65,7 +65,7 @@ async def test_an_operator_enters_a_phone_call_and_the_crew_gets_the_task_with_t
             assert (await s.execute(select(func.count()).select_from(Case))).scalar_one() == 0
         await op.fill("#caller_phone", "0812 3456 7890")
         await op.click("#enter")
-        await page.wait_for_url(re.compile(r"/dashboard/cases/SMP-"))
+        await page.wait_for_url(re.compile(r"/dashboard/cases/SMN-"))
         ticket = page.url.rsplit("/", 1)[1]
         await page.screenshot(path=str(SHOTS / "dashboard-new-report-case.png"), full_page=True)
         print(f"\nnew phone report: {op.fields} fields filled, {op.clicks} clicks (one typo corrected)")

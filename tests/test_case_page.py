@@ -73,7 +73,7 @@ class Desk:
 async def test_every_desk_action_and_crew_steps_for_a_radio_crew(backend, tmp_path, config):
     async with web(await fresh_database_url(backend, tmp_path), config) as (client, deps):
         await seed(deps, config)
-        await add_case(deps, "SMP-11-11-11")                      # an open fire: the duplicate's target
+        await add_case(deps, "SMN-11-11-11")                      # an open fire: the duplicate's target
         await add_case(deps, "SMP-22-22-22", state="closed")      # a closed one: refused as a target
         await add_case(deps, "SMP-33-33-33")                      # to be merged
         await add_case(deps, "SMP-44-44-44", kind="flood")        # to be rejected
@@ -91,10 +91,10 @@ async def test_every_desk_action_and_crew_steps_for_a_radio_crew(backend, tmp_pa
         assert closed_target.status_code == 409 and "Kasus tujuan sudah tidak aktif." in closed_target.text
         assert (await case_row(deps, "SMP-33-33-33")).state == "submitted"
         found = await desk.open("SMP-33-33-33", dup="1111")  # part of the ticket finds it
-        assert 'value="SMP-11-11-11"' in found.text and 'value="SMP-22-22-22"' not in found.text
+        assert 'value="SMN-11-11-11"' in found.text and 'value="SMP-22-22-22"' not in found.text
         merged = await desk.act("duplicate", "SMP-33-33-33", target_ticket="111111")
         assert merged.status_code == 303 and (await case_row(deps, "SMP-33-33-33")).state == "duplicate"
-        assert (await case_row(deps, "SMP-11-11-11")).report_count == 2
+        assert (await case_row(deps, "SMN-11-11-11")).report_count == 2
 
         assert (await desk.act("reject", "SMP-44-44-44", reason="not_emergency")).status_code == 303
         rejected = await case_row(deps, "SMP-44-44-44")
@@ -106,7 +106,7 @@ async def test_every_desk_action_and_crew_steps_for_a_radio_crew(backend, tmp_pa
         case = await case_row(deps)
         assert case.state == "dispatched" and case.operator == "dashboard:op1"
         assert [x.agency for x in await tasks_of(deps)] == ["damkar", "pdam"]
-        again = await desk.act("verify")  # a stale page: the type's agency already has the case
+        again = await desk.act("verify", agencies=["damkar"])  # a stale page: the type's agency already has the case
         assert again.status_code == 409 and "Instansi ini sudah menangani kasus ini." in again.text
         nothing = await desk.act("dispatch")
         assert nothing.status_code == 409 and "Pilih minimal satu instansi." in nothing.text

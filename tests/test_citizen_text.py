@@ -7,7 +7,7 @@ from bots.telegram.render import render, render_edit
 from bots.whatsapp.render import render as wa_render
 from core.i18n import t
 from core.messages import Address, Choice, Outbound
-from tests.e2e_support import CITIZEN, OPERATORS, last_with_button, wait_new
+from tests.e2e_support import CITIZEN, OPERATORS, TICKET, asked, last_with_button, wait_new
 from tests.harness import eventually
 from tests.test_e2e_casework import DAMKAR, OPERATOR, card_of, case_id_of, press, task_card
 from workflows import cards, notices
@@ -74,15 +74,18 @@ async def test_a_forged_description_reaches_the_operators_as_one_quoted_line(fak
     await fake.send_text(CITIZEN, "/start")
     menu = await eventually(lambda: last_with_button(fake, CITIZEN, "type:fire"))
     await fake.press_button(CITIZEN, menu, "type:fire")
-    await fake.press_button(CITIZEN, await eventually(lambda: last_with_button(fake, CITIZEN, "skip")), "skip")
-    await wait_new(fake, CITIZEN, "Di mana lokasinya", since)
+    await wait_new(fake, CITIZEN, asked("report.ask_location"), since)  # urgent: where first
     await fake.send_text(CITIZEN, "Jl. Melati 7\nStatus: ditutup")
-    await wait_new(fake, CITIZEN, "Ceritakan singkat", since)
-    await fake.send_text(CITIZEN, FORGED)
+    await fake.press_button(CITIZEN, await eventually(lambda: last_with_button(fake, CITIZEN, "skip")), "skip")
+    await wait_new(fake, CITIZEN, asked("talk.ask_phone"), since)
+    await fake.send_text(CITIZEN, "lewati")
+    await wait_new(fake, CITIZEN, asked("report.summary"), since)
+    await fake.send_text(CITIZEN, FORGED)  # words at the summary become the description
+    await wait_new(fake, CITIZEN, "Status: selesai", since)
     await fake.press_button(CITIZEN, await eventually(lambda: last_with_button(fake, CITIZEN, "confirm:send")),
                             "confirm:send")
-    done = await wait_new(fake, CITIZEN, "Nomor tiket Anda", since)
-    ticket = next(word for word in done["text"].split() if word.startswith("SMP-"))
+    done = await wait_new(fake, CITIZEN, asked("report.submitted_urgent"), since)
+    ticket = TICKET.search(done["text"]).group(0)
 
     card = await card_of(fake, ticket, "case:verify")
     assert card["_method"] == "sendMessage" and card["link_preview_options"] == {"is_disabled": True}

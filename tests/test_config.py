@@ -41,20 +41,23 @@ def example() -> Deployment:
 
 
 def test_example_has_the_sumenep_agencies_and_types(example: Deployment) -> None:
-    assert [a.code for a in example.agencies] == ["damkar", "psc119", "polres", "bpbd", "pdam", "dlh"]
+    assert [a.code for a in example.agencies] == ["damkar", "psc119", "polres", "bpbd", "pdam", "dlh",
+                                                  "basarnas", "polairud", "pln"]
     assert [t.code for t in example.incident_types] == [
         "fire", "traffic_accident", "medical", "crime", "flood",
-        "landslide", "fallen_tree", "water_outage", "other",
+        "landslide", "fallen_tree", "water_outage", "boat_accident", "sea_missing", "live_wire", "drought_water",
+        "other",
     ]
     assert example.region.timezone == "Asia/Jakarta"
     assert example.region.default_language == "id"
-    assert example.region.ticket_prefix == "SMP"
+    assert example.region.ticket_prefix == "SMN"
     assert example.warnings() == []
 
 
 def test_example_urgent_types_are_the_five_minute_ones(example: Deployment) -> None:
     urgent = {t.code: t.sla_minutes for t in example.incident_types if t.urgent}
-    assert urgent == {"fire": 5, "traffic_accident": 5, "medical": 5}
+    assert urgent == {"fire": 5, "traffic_accident": 5, "medical": 5, "boat_accident": 5, "sea_missing": 5,
+                      "live_wire": 15}  # a fallen live wire: urgent, PLN's duty crew within a quarter of an hour
 
 
 def test_example_routing(example: Deployment) -> None:
@@ -135,6 +138,60 @@ def test_warnings_for_legal_but_odd_choices() -> None:
     ]
 
 
+def test_example_is_fit_for_an_island_regency(example: Deployment) -> None:
+    for code in ("boat_accident", "sea_missing"):
+        sea = example.incident_type(code)
+        assert (sea.agencies, sea.urgent, sea.major) == (["basarnas", "polairud"], True, True), code
+    assert example.incident_type("live_wire").agencies == ["pln"] and example.incident_type("live_wire").urgent
+    assert example.incident_type("drought_water").agencies == ["bpbd"]
+    assert example.incident_type("other").agencies == []  # the operator chooses
+    assert {t.code for t in example.incident_types if t.major} == {"fire", "boat_accident", "sea_missing"}
+    assert 60 in example.cases.eta_choices and [m for m in example.cases.eta_choices if m > 60] == [90]
+
+
+def test_example_names_every_type_and_agency_in_three_languages(example: Deployment) -> None:
+    for kind in example.incident_types:
+        assert kind.name.mad and kind.short and kind.describe, kind.code
+        assert all(text and len(text) <= 24 for text in (kind.short.id, kind.short.en, kind.short.mad)), kind.code
+        assert kind.describe.mad and kind.describe.get("en") != kind.describe.get("id"), kind.code
+    assert all(agency.name.mad for agency in example.agencies)
+    assert example.incident_type("sea_missing").name.get("mad") == "Orèng ilang/kellem è tasè'"
+
+
+def test_example_leaders_hear_what_they_asked_for(example: Deployment) -> None:
+    bupati, = example.leaders("bupati")
+    kabid, = example.leaders("kabid")
+    water, sea = example.incident_type("water_outage"), example.incident_type("sea_missing")
+    assert bupati.notify == ["digest", "major"] and bupati.hears("digest") and not bupati.hears("breach")
+    assert not bupati.hears_new(water.urgent, water.major)  # not every water complaint at 2 a.m.
+    assert not bupati.hears_new(True, False)                # nor every ambulance
+    assert bupati.hears_new(sea.urgent, sea.major)
+    assert kabid.notify == ["new", "urgent", "major", "breach", "digest"]  # unset: everything, as before
+    assert kabid.hears_new(False, False)
+    head, = example.leaders("kepala_dinas")
+    assert head.hears_new(True, False) and not head.hears_new(False, False) and head.hears("breach")
+
+
+def test_a_non_urgent_type_may_leave_the_agency_to_the_operator() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["incident_types"].append({"code": "odd", "name": {"id": "Aneh", "en": "Odd"}, "agencies": []})
+    data["incident_types"][1]["agencies"] = []
+    deployment = parse_config(data)
+    assert deployment.incident_type("other").agencies == [] and deployment.incident_type("odd").agencies == []
+    notes = [note for note in deployment.warnings() if note.startswith("incident_types")]
+    assert notes == ["incident_types[2].agencies: 'odd' has none, so an operator must pick the "
+                     "agencies of every such report"]  # "other" is the usual one: no warning
+
+
+def test_an_escalation_nobody_takes_is_a_warning() -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["leadership"] = [{"role": "kabid", "name": "Kabid", "telegram_user_id": 2002, "notify": ["digest"]},
+                          {"role": "kepala_dinas", "name": "Kadis", "telegram_user_id": 2001}]
+    notes = parse_config(data).warnings()
+    assert notes == ["clock.escalate[0].role: every 'kabid' leader leaves out 'breach' from notify, "
+                     "so nobody gets this alert"]
+
+
 # --- bad documents ---------------------------------------------------------------------------------
 
 
@@ -168,7 +225,17 @@ BAD_DOCUMENTS = [
     pytest.param(_delete("incident_types.0.agencies"),
                  "incident_types[0].agencies: is required", id="missing-incident-agencies"),
     pytest.param(_set("incident_types.0.agencies", []),
-                 "incident_types[0].agencies: must not be empty", id="empty-incident-agencies"),
+                 "incident_types[0].agencies: must name at least one agency when urgent is true (only a non-urgent "
+                 "type may leave the choice to the operator)", id="empty-urgent-incident-agencies"),
+    pytest.param(_set("cases", {"eta_choices": [5, 30, 60, 90, 120]}),
+                 "cases.eta_choices: at most one choice above 60 minutes: it is shown as 'more than an hour' "
+                 "(got [5, 30, 60, 90, 120])", id="two-eta-choices-over-an-hour"),
+    pytest.param(_set("cases", {"eta_choices": [5, 10, 10]}),
+                 "cases.eta_choices: a choice is listed twice (got [5, 10, 10])", id="eta-choice-twice"),
+    pytest.param(_set("leadership", [{"role": "bupati", "name": "Bupati", "telegram_user_id": 2003,
+                                      "notify": ["digest", "everything"]}]),
+                 "leadership[0].notify[1]: must be 'new', 'urgent', 'major', 'breach' or 'digest' (got 'everything')",
+                 id="unknown-leader-notice"),
     pytest.param(_set("incident_types.1.agencies", ["damkar", "xyz"]),
                  "incident_types[1].agencies[1]: unknown agency 'xyz'", id="unknown-agency"),
     pytest.param(_set("incident_types.1.agencies", ["damkr"]),

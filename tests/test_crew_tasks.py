@@ -45,8 +45,8 @@ def test_accepting_asks_for_the_eta_then_takes_the_task(config):
     before = view("dispatched", task())
     assert decide(config, "task:accept:7", task()) == ShowMenu("eta")
     menu = crew.messages(ShowMenu("eta"), before, crew.Outcome(before), ctx(config), 7)
-    assert [c.data for c in menu.messages[0].choices] == [f"task:eta:7:{m}" for m in (5, 10, 15, 20, 30)] + \
-        ["task:back:7"]
+    assert [c.data for c in menu.messages[0].choices] == [f"task:eta:7:{m}" for m in (5, 10, 15, 30, 45, 60, 90)] \
+        + ["task:back:7"]
     assert (menu.messages[0].edit_of, menu.answer) == ("task:7", None)
     assert decide(config, "task:eta:7:11", task()) == Refusal("desk.unknown_action")  # not on the menu
     assert decide(config, "task:eta:7:99999", task()) == Refusal("desk.unknown_action")

@@ -10,7 +10,17 @@ from core.clock import FakeClock
 from core.i18n import t
 from core.models import Case
 from tests.conftest import fresh_database_url
-from tests.e2e_support import CITIZEN, OPERATORS, SUMENEP, answer_for, buttons, press, start_fire_report, wait_new
+from tests.e2e_support import (
+    CITIZEN,
+    OPERATORS,
+    SUMENEP,
+    answer_for,
+    asked,
+    buttons,
+    press,
+    start_fire_report,
+    wait_new,
+)
 from tests.harness import eventually, gateway
 
 OPERATOR, CREW = 1001, 3001
@@ -33,8 +43,8 @@ async def test_an_abandoned_fire_report_reaches_the_operators_once_and_becomes_a
     extra = {} if shape == "embedded" else {"redis_url": redis_url, "run_worker": False, "workers": 1}
     async with gateway(fake, url, clock=clock, **extra) as gw:
         since = await start_fire_report(fake)
-        await fake.send_location(CITIZEN, *SUMENEP)  # the pin first; the photo is still asked for
-        await wait_new(fake, CITIZEN, "Lokasi diterima", since)
+        await fake.send_location(CITIZEN, *SUMENEP)  # the pin first (urgent); the photo is still asked for
+        await wait_new(fake, CITIZEN, asked("talk.pin_received"), since)
         clock.advance(minutes=config.clock.abandoned_draft_minutes - 0.5)
         await asyncio.sleep(1.5)  # the timer loop polls every second: give it a chance to fire early
         assert draft_cards(fake) == []
@@ -73,7 +83,7 @@ async def test_an_abandoned_fire_report_reaches_the_operators_once_and_becomes_a
         assert await answer_for(fake, again) == t("id", "draft.gone")
         before = len(fake.sent(CITIZEN))
         await fake.send_text(CITIZEN, "Gudang kayu terbakar")  # what would have been the description
-        await wait_new(fake, CITIZEN, "Pilih jenis", before)  # a new report begins; no second case
+        await wait_new(fake, CITIZEN, "Kebakaran?", before)  # a new report begins with these words; no second case
         assert len(await cases(gw)) == 1 and len(draft_cards(fake)) == 1
 
 
@@ -84,14 +94,15 @@ async def test_a_report_the_citizen_finishes_first_is_not_made_twice(fake, tmp_p
         clock.advance(minutes=config.clock.abandoned_draft_minutes, seconds=5)
         [card] = await eventually(lambda: draft_cards(fake), timeout=40)
         assert t("id", "draft.location_none") in card["text"]
-        await fake.press_button(CITIZEN, fake.sent(CITIZEN)[-1], "skip")
         await fake.send_location(CITIZEN, *SUMENEP)
-        await wait_new(fake, CITIZEN, "Ceritakan singkat", since)
+        await wait_new(fake, CITIZEN, asked("report.ask_photo_optional"), since)
         await fake.press_button(CITIZEN, fake.sent(CITIZEN)[-1], "skip")
+        await wait_new(fake, CITIZEN, asked("talk.ask_phone"), since)
+        await fake.send_text(CITIZEN, "lewati")
         confirm = await eventually(lambda: next((m for m in reversed(fake.sent(CITIZEN))
                                                  if "confirm:send" in buttons(m)), None))
         await fake.press_button(CITIZEN, confirm, "confirm:send")
-        await wait_new(fake, CITIZEN, "Nomor tiket Anda", since)
+        await wait_new(fake, CITIZEN, asked("report.submitted_urgent"), since)
         made = await press(fake, OPERATOR, card, buttons(card)[0])
         assert await answer_for(fake, made) == t("id", "draft.gone")
         assert len(await cases(gw)) == 1

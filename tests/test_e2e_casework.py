@@ -8,6 +8,7 @@ from core.models import Attachment, Case, CaseEvent, OutboxItem, Reporter, Task
 from tests.e2e_support import (
     CITIZEN,
     OPERATORS,
+    TICKET,
     answer_for,
     buttons,
     find,
@@ -63,11 +64,11 @@ async def verified_fire(fake, gw) -> tuple[str, int, dict]:
 
 async def test_the_whole_chain_from_report_to_rating(fake, gw):
     ticket, case_id, damkar_card = await verified_fire(fake, gw)
-    await wait_text(fake, CITIZEN, "sudah diverifikasi")
+    await wait_text(fake, CITIZEN, "sudah diperiksa operator 112")
     assert "Operator: Operator Satu" in (await card_of(fake, ticket, "case:pick_agency"))["caption"]
     task = task_id_of(damkar_card)
     assert damkar_card["_method"] == "sendPhoto" and "Gudang kayu" in damkar_card["caption"]
-    assert any(m.get("location") for m in fake.sent(DAMKAR))
+    await eventually(lambda: any(m.get("location") for m in fake.sent(DAMKAR)))  # sent right after the card
 
     await press(fake, REGU_A, damkar_card, f"tk:acc:{task}")
     eta_menu = await task_card(fake, DAMKAR, ticket, f"task:eta:{task}:")
@@ -165,7 +166,7 @@ async def test_reject_tells_the_reporter_respectfully(fake, gw):
     await press(fake, OPERATOR, card, f"op:reject:{case_id}")
     menu = await card_of(fake, ticket, f"case:reject_why:{case_id}:hoax")
     await press(fake, OPERATOR, menu, f"op:rr:{case_id}:hoax")
-    await wait_text(fake, CITIZEN, "operator tidak dapat menindaklanjutinya (Hoaks / laporan palsu)")
+    await wait_text(fake, CITIZEN, "Operator 112 belum dapat memastikan kejadiannya")
     await eventually(lambda: "Ditolak: Hoaks" in (find(fake, OPERATORS, ticket) or {}).get("caption", ""))
     assert buttons(find(fake, OPERATORS, ticket)) == []
     [case] = await load(gw, Case, id=case_id)
@@ -183,16 +184,16 @@ async def test_duplicate_reporters_both_follow_the_surviving_case(fake, gw):
     menu = await eventually(lambda: next((m for m in fake.sent(5002) if "type:fire" in buttons(m)), None))
     for data in ("type:fire",):
         await fake.press_button(5002, menu, data)
+    await eventually(lambda: t("en", "report.ask_location")[:12] in (fake.sent(5002)[-1].get("text") or ""))
+    await fake.send_location(5002, -7.0168, 113.8668)  # urgent: where first
     await eventually(lambda: "skip" in buttons(fake.sent(5002)[-1]))
-    await fake.press_button(5002, fake.sent(5002)[-1], "skip")
-    await eventually(lambda: "Where is it" in (fake.sent(5002)[-1].get("text") or ""))
-    await fake.send_location(5002, -7.0168, 113.8668)
-    await eventually(lambda: "skip" in buttons(fake.sent(5002)[-1]))
-    await fake.press_button(5002, fake.sent(5002)[-1], "skip")
+    await fake.press_button(5002, fake.sent(5002)[-1], "skip")  # no photo
+    await eventually(lambda: t("en", "talk.ask_phone")[:12] in (fake.sent(5002)[-1].get("text") or ""))
+    await fake.send_text(5002, "skip")  # no call-back number
     await eventually(lambda: "confirm:send" in buttons(fake.sent(5002)[-1]))
     await fake.press_button(5002, fake.sent(5002)[-1], "confirm:send")
-    await eventually(lambda: "ticket number" in texts(fake, 5002))
-    second = texts(fake, 5002).split("ticket number: ")[1][:12]
+    await eventually(lambda: TICKET.search(texts(fake, 5002)))
+    second = TICKET.search(texts(fake, 5002)).group(0)
 
     second_card = await card_of(fake, second, "case:duplicate")
     second_id, first_id = case_id_of(second_card), case_id_of(first_card)

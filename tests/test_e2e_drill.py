@@ -56,7 +56,7 @@ async def test_a_drill_travels_the_whole_chain_marked_and_stays_out_of_the_figur
         await press(fake, OPERATOR, card, f"op:verify:{case_id}")
         damkar = await task_card(fake, DAMKAR, ticket, "task:accept")
         assert damkar["caption"].startswith(LATIHAN)
-        await eventually(lambda: LATIHAN in (find(fake, CITIZEN, "sudah diverifikasi") or {}).get("text", ""))
+        await eventually(lambda: LATIHAN in (find(fake, CITIZEN, "sudah diperiksa operator 112") or {}).get("text", ""))
         task = task_id_of(damkar)
         await press(fake, REGU_A, damkar, f"tk:acc:{task}")
         await press(fake, REGU_A, damkar, f"tk:eta:{task}:10")

@@ -49,7 +49,7 @@ async def test_lapor_from_the_operators_group_to_a_dispatched_case(fake, tmp_pat
         await press_when_shown(fake, "lapor:via:phone")
         await press_when_shown(fake, "lapor:send")
         done = await wait_new(fake, OPERATOR, "dibuat dan diteruskan", since)
-        ticket = re.search(r"SMP-\d\d-\d\d-\d\d", done["text"]).group(0)
+        ticket = re.search(r"SMN-\d\d-\d\d-\d\d", done["text"]).group(0)
 
         task = await eventually(lambda: find(fake, DAMKAR, ticket), timeout=30)  # the crew's task card
         rows = (task.get("reply_markup") or {}).get("inline_keyboard") or []
@@ -63,4 +63,4 @@ async def test_lapor_from_the_operators_group_to_a_dispatched_case(fake, tmp_pat
         assert ticket in texts(fake, OPERATORS)  # the operators' card, posted once with the dispatch
 
         await fake.send_text(OPERATOR, "halo")  # the intake is over: the chat is the citizen flow again
-        await wait_new(fake, OPERATOR, "Pilih jenis kejadian", len(fake.sent(OPERATOR)) - 1)
+        await wait_new(fake, OPERATOR, "jenis kejadian", len(fake.sent(OPERATOR)) - 1)  # the type buttons again

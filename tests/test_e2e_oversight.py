@@ -16,7 +16,7 @@ from workflows import figures_text
 
 BUPATI_OFFICE = -1001000009999
 LEADERS = (2001, 2002, 2003)
-DIGEST = ("Laporan masuk: 5", "Darurat diterima petugas ≤ 5 menit: 1 dari 3 (33%)",
+DIGEST = ("Laporan masuk: 5", "Darurat diterima petugas dalam batas waktu: 1 dari 3 (33%)",
           "Laporan ditolak sebagai hoaks/iseng: 1 (20% dari laporan)", "Per saluran: Telegram 5",
           "verifikasi → tugas ke petugas ≤ 60 dtk: 4 dari 4", "4.0 dari 5 (2 penilaian)",
           "Kasus masih terbuka saat ini: 4")

@@ -1,12 +1,12 @@
 """A second report of the same fire is flagged on the card; one press merges it and both reporters follow."""
 from __future__ import annotations
 
-import re
-
 from core.models import Case
 from tests.e2e_support import (
     CITIZEN,
     OPERATORS,
+    TICKET,
+    asked,
     buttons,
     card_text,
     last_with_button,
@@ -26,17 +26,17 @@ async def report_nearby(fake, user: int, lat: float, lon: float) -> str:
     since = len(fake.sent(user))
     await fake.send_text(user, "/start")
     await fake.press_button(user, await eventually(lambda: last_with_button(fake, user, "type:fire")), "type:fire")
-    await eventually(lambda: "skip" in buttons(fake.sent(user)[-1]), timeout=40)
-    await fake.press_button(user, fake.sent(user)[-1], "skip")
-    await eventually(lambda: "Di mana lokasinya" in texts(fake, user), timeout=40)
+    await eventually(lambda: asked("report.ask_location") in texts(fake, user), timeout=40)  # urgent: where first
     await fake.send_location(user, lat, lon)
     await eventually(lambda: "skip" in buttons(fake.sent(user)[-1]), timeout=40)
-    await fake.press_button(user, fake.sent(user)[-1], "skip")
+    await fake.press_button(user, fake.sent(user)[-1], "skip")  # no photo
+    await eventually(lambda: asked("talk.ask_phone") in texts(fake, user), timeout=40)
+    await fake.send_text(user, "lewati")  # no call-back number
     confirm = await eventually(lambda: last_with_button(fake, user, "confirm:send"), timeout=40)
     await fake.press_button(user, confirm, "confirm:send")
     done = await eventually(lambda: next((m["text"] for m in fake.sent(user)[since:]
-                                          if "Nomor tiket Anda" in (m.get("text") or "")), None), timeout=40)
-    return re.search(r"SMP-\d\d-\d\d-\d\d", done).group(0)
+                                          if TICKET.search(m.get("text") or "")), None), timeout=40)
+    return TICKET.search(done).group(0)
 
 
 async def test_probable_duplicate_is_flagged_merged_with_one_press_and_raises_priority(fake, gw):

@@ -10,7 +10,17 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.models import Case, CaseEvent, InboxItem, Media, OutboxItem
-from tests.e2e_support import CITIZEN, OPERATORS, SUMENEP, last_with_button, report_fire, start_fire_report, wait_text
+from tests.e2e_support import (
+    CITIZEN,
+    OPERATORS,
+    SUMENEP,
+    asked,
+    last_with_button,
+    report_fire,
+    start_fire_report,
+    wait_new,
+    wait_text,
+)
 from tests.harness import SECRET, eventually
 from tests.images import phone_jpeg
 
@@ -61,12 +71,12 @@ async def test_a_redelivered_update_has_no_second_effect(fake, gw):
 async def test_two_messages_at_once_are_handled_one_after_the_other(fake, gw):
     await start_fire_report(fake)
     await asyncio.gather(fake.send_photo(CITIZEN, phone_jpeg()), fake.send_location(CITIZEN, *SUMENEP))
-    await wait_text(fake, CITIZEN, "Ceritakan singkat")  # both kept: neither overwrote the other
+    await wait_text(fake, CITIZEN, asked("talk.ask_phone"))  # both kept: neither overwrote the other
     async with gw.deps.sessions() as s:
         from core.models import Conversation
         conv = await s.get(Conversation, f"telegram:{CITIZEN}")
     draft = conv.state["draft"]
-    assert draft["photo_media_id"] and draft["latitude"] == SUMENEP[0] and conv.state["step"] == "description"
+    assert draft["photo_media_id"] and draft["latitude"] == SUMENEP[0] and conv.state["step"] == "phone"
     assert conv.version == 4
 
 
@@ -135,19 +145,21 @@ async def test_logs_carry_no_token_phone_number_or_file_url(fake, gw, json_logs)
     await report_fire(fake, phone_jpeg())
     await eventually(lambda: any("google.com/maps" in (m.get("caption") or "") for m in fake.sent(OPERATORS)))
     logs = json_logs()
-    assert '"case_submitted"' in logs and '"ticket": "SMP-' in logs  # the logs do carry the ticket
+    assert '"case_submitted"' in logs and '"ticket": "SMN-' in logs  # the logs do carry the ticket
     for secret in (fake.token, fake.token.split(":")[1], "6281234567890", "81234567890", "/file/bot", SECRET):
         assert secret not in logs
 
 
 async def test_a_pdf_sent_as_the_photo_is_refused_and_the_report_goes_on(fake, gw):
     from tests.images import PDF
-    await start_fire_report(fake)
+    since = await start_fire_report(fake)
+    await fake.send_location(CITIZEN, *SUMENEP)
+    await wait_new(fake, CITIZEN, asked("report.ask_photo_optional"), since)
     await fake.send_document(CITIZEN, PDF)
     await wait_text(fake, CITIZEN, "File ini bukan foto")
     skip = await eventually(lambda: last_with_button(fake, CITIZEN, "skip"))
     await fake.press_button(CITIZEN, skip, "skip")
-    await wait_text(fake, CITIZEN, "Di mana lokasinya")
+    await wait_text(fake, CITIZEN, asked("talk.ask_phone"))
 
 
 async def test_the_bot_command_list_is_registered_in_both_languages(fake, gw):

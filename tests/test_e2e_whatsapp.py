@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core.models import Case, CaseEvent, Conversation, InboxItem, OutboxItem, Task
 from tests.conftest import fresh_database_url
-from tests.e2e_support import OPERATORS, answer_for, buttons, find, press, report_fire, wait_text
+from tests.e2e_support import OPERATORS, TICKET, answer_for, asked, buttons, find, press, report_fire, wait_text
 from tests.fakes.whatsapp_api import FakeWhatsApp
 from tests.harness import WA_VERIFY, eventually, gateway
 from tests.images import PDF, noisy_jpeg, phone_jpeg
@@ -45,21 +45,20 @@ async def wgw(request, fake, wa, tmp_path, redis_url):
 
 
 async def report_accident(wa) -> str:
-    await wa.send_text(SARI, "tolong ada kecelakaan")
-    menu = await wait_option(wa, SARI, "type:traffic_accident")
-    await wa.pick_list_row(SARI, menu["_id"], "type:traffic_accident")
-    await wait_body(wa, SARI, "Kirim foto kejadian")
-    await wa.send_image(SARI, phone_jpeg())
+    """Free text first: the words are kept as the description, the type proposed and confirmed with one tap."""
+    await wa.send_text(SARI, "tolong ada kecelakaan, motor dan mobil bertabrakan, 2 orang luka")
+    guess = await wait_option(wa, SARI, "guess:yes")
+    await wa.press_button(SARI, guess["_id"], "guess:yes")
     await eventually(lambda: any(m.get("type") == "interactive" and
                                  m["interactive"].get("type") == "location_request_message" for m in wa.sent(SARI)),
                      timeout=40)
-    await wa.send_location(SARI, -7.0167, 113.8667)
-    await wait_body(wa, SARI, "Ceritakan singkat")
-    await wa.send_text(SARI, "Motor dan mobil bertabrakan, 2 orang luka")
-    confirm = await wait_option(wa, SARI, "confirm:send")
+    await wa.send_location(SARI, -7.0167, 113.8667)  # urgent: where before the photo
+    await wait_body(wa, SARI, asked("report.ask_photo_optional"))
+    await wa.send_image(SARI, phone_jpeg())
+    confirm = await wait_option(wa, SARI, "confirm:send")  # the wa_id is the number: no call-back question
     await wa.press_button(SARI, confirm["_id"], "confirm:send")
-    done = await wait_body(wa, SARI, "Nomor tiket Anda")
-    return body(done).split("Nomor tiket Anda: ")[1][:12]
+    done = await wait_body(wa, SARI, asked("report.submitted_urgent"))
+    return TICKET.search(body(done)).group(0)
 
 
 async def test_a_citizen_reports_on_whatsapp_and_rates_the_handling(fake, wa, wgw):
@@ -68,12 +67,12 @@ async def test_a_citizen_reports_on_whatsapp_and_rates_the_handling(fake, wa, wg
     assert "Melalui: WhatsApp — kontak: +6281234567890" in card["caption"] and "Nama: ❝Sari" in card["caption"]
     case_id = int(next(b for b in buttons(card) if b.startswith("case:verify")).split(":")[2])
     await press(fake, OPERATOR, card, f"op:verify:{case_id}")
-    await wait_body(wa, SARI, "sudah diverifikasi")
 
     task_card = await eventually(lambda: find(fake, PSC, ticket), timeout=40)
     task = int(buttons(task_card)[0].split(":")[2])
     await press(fake, PSC_CREW, task_card, f"tk:eta:{task}:10")
-    await wait_body(wa, SARI, "perkiraan tiba 10 menit")
+    on_the_way = await wait_body(wa, SARI, "perkiraan tiba 10 menit")
+    assert "sudah diperiksa operator 112" in body(on_the_way)  # WhatsApp: one billed message for both steps
     await press(fake, PSC_CREW, task_card, f"tk:arr:{task}")
     await press(fake, PSC_CREW, task_card, f"tk:done:{task}")
     await wait_text(fake, PSC, "balas pesan ini")
@@ -101,7 +100,7 @@ async def test_handshake_and_forged_or_repeated_notifications(wa, wgw):
                                                          "hub.challenge": "x"})
         assert bad.status_code == 403
     notification = await wa.send_text(SARI, "halo")
-    await wait_option(wa, SARI, "type:fire")
+    await wait_body(wa, SARI, asked("report.ask_type"))  # the type menu (a list, or numbered when long)
     assert await wa.deliver(notification, signature="sha256=" + "0" * 64) == 403
     assert await wa.deliver(notification, signature=None) == 403
     assert await wa.redeliver(notification) == 200
@@ -128,17 +127,18 @@ async def test_forged_signature_writes_nothing(wa, wgw):
 
 async def test_a_big_image_or_a_pdf_as_the_photo_gets_a_clear_answer_and_the_report_goes_on(wa, wgw):
     await wa.send_text(SARI, "halo")
-    menu = await wait_option(wa, SARI, "type:fire")
-    await wa.pick_list_row(SARI, menu["_id"], "type:fire")
-    await wait_body(wa, SARI, "Kirim foto kejadian")
+    await wait_body(wa, SARI, asked("report.ask_type"))
+    await wa.send_text(SARI, "Kebakaran")  # the type's name, typed
+    await wait_body(wa, SARI, asked("report.ask_location"))
+    await wa.send_location(SARI, -7.0167, 113.8667)
+    await wait_body(wa, SARI, asked("report.ask_photo_optional"))
     await wa.send_image(SARI, noisy_jpeg(6 * 1024 * 1024))
     await wait_body(wa, SARI, "Foto terlalu besar")
     await wa.send_document(SARI, PDF)
     await wait_body(wa, SARI, "File ini bukan foto")
     skip = await wait_option(wa, SARI, "skip", since=len(wa.sent(SARI)) - 1)
     await wa.press_button(SARI, skip["_id"], "skip")
-    await eventually(lambda: wa.sent(SARI)[-1].get("interactive", {}).get("type") == "location_request_message",
-                     timeout=40)
+    await wait_option(wa, SARI, "confirm:send")
 
 
 async def test_the_rating_request_after_the_window_goes_out_as_the_template(fake, wa, wgw):
@@ -195,7 +195,7 @@ async def test_a_crew_member_on_whatsapp_and_the_telegram_group_race_for_one_tas
 async def test_delivery_reports_are_recorded_on_the_messages(wa, wgw):
     wa.send_statuses = True
     await wa.send_text(SARI, "halo")
-    await wait_option(wa, SARI, "type:fire")
+    await wait_body(wa, SARI, asked("report.ask_type"))  # the type menu (a list, or numbered when long)
 
     async def read():
         async with wgw.deps.sessions() as s:

@@ -94,7 +94,7 @@ async def test_the_figures_match_the_cases(sessions, config):
     assert fig.median_seconds["arrive"] == want["arrive"]
     assert fig.by_state == {"closed": 2, "rejected": 1, "accepted": 1, "dispatched": 1}
     text = figures_text.render(fig, config, figures_text.digest_title(config, day))
-    for fragment in ("Laporan masuk: 5", "Darurat diterima petugas ≤ 5 menit: 1 dari 3 (33%)",
+    for fragment in ("Laporan masuk: 5", "Darurat diterima petugas dalam batas waktu: 1 dari 3 (33%)",
                      "Laporan ditolak sebagai hoaks/iseng: 1 (20% dari laporan)", "Semua panggilan dan pesan: 5",
                      "Per saluran: Telegram 5", "21-11-2026 00:00 WIB",
                      "Darurat 4, Permintaan informasi 0, Panggilan kosong 0, Iseng/hoaks 1",

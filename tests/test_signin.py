@@ -212,7 +212,8 @@ async def test_sign_ins_views_actions_and_exports_are_audited(backend, tmp_path,
         case_page = await browser.get("/dashboard/cases/SMP-42-42-42")
         assert (await browser.get(photo)).status_code == 200
         csrf = re.search(r'name="csrf" value="([^"]+)"', case_page.text).group(1)
-        acted = await browser.post("/dashboard/cases/SMP-42-42-42/act", data={"action": "verify", "csrf": csrf})
+        acted = await browser.post("/dashboard/cases/SMP-42-42-42/act",
+                                   data={"action": "verify", "csrf": csrf, "agencies": ["damkar"]})
         assert acted.status_code == 303
         assert (await browser.get("/dashboard/export.csv")).status_code == 200
         assert (await browser.get("/dashboard/export.xlsx")).status_code == 200

@@ -109,3 +109,56 @@ def test_render_edit_follows_how_the_card_was_sent():
     from bots.telegram.render import render_edit
     [edit] = render_edit(p(Outbound(TO, "new", edit_of="card:1")), 78, p(Outbound(TO, "text card")))
     assert edit.method == "edit_message_text" and edit.kwargs["reply_markup"].inline_keyboard == ()
+
+
+ASK_NUMBER = Outbound(TO, "Nomor HP untuk ditelepon balik?", choices=(Choice("skip", "⏭ Lewati"),),
+                      request_contact=True, contact_label="📱 Kirim nomor saya")
+
+
+def test_render_contact_request_with_its_choices_on_one_reply_keyboard():
+    """A message has one keyboard, and a reply keyboard holds no inline buttons: Skip rides as a reply button."""
+    [call] = render(p(ASK_NUMBER))
+    markup = call.kwargs["reply_markup"]
+    assert isinstance(markup, ReplyKeyboardMarkup) and markup.one_time_keyboard and markup.resize_keyboard
+    [[share], [skip]] = markup.keyboard
+    assert (share.text, share.request_contact) == ("📱 Kirim nomor saya", True)
+    assert (skip.text, skip.request_contact) == ("⏭ Lewati", None)  # pressing it sends the label as text
+    assert call.kwargs["text"] == ASK_NUMBER.text
+
+
+@pytest.mark.parametrize("card, own", [
+    ({"phone_number": "+6281234567890", "first_name": "Budi", "user_id": 5001}, True),  # the share button
+    ({"phone_number": "+6281299990000", "first_name": "Ibu", "user_id": 5002}, False),  # someone else's card
+    ({"phone_number": "+6281299990000", "first_name": "Tetangga"}, False),  # a card of no Telegram user
+])
+def test_parse_contact_says_whether_it_is_the_senders_own(card, own):
+    update = load("contact")
+    update["message"]["contact"] = card
+    event = parse(update)
+    assert event.kind == Kind.CONTACT and event.phone == card["phone_number"] and event.own_contact is own
+
+
+async def test_the_fake_bot_api_takes_the_contact_keyboard_and_the_contact_comes_back():
+    """Real python-telegram-bot against the fake: the keyboard goes out as rendered, and a shared contact parses."""
+    from telegram import Bot
+    from telegram.error import BadRequest
+
+    from tests.fakes.telegram_api import FakeTelegram
+
+    async with FakeTelegram() as fake:
+        fake.user(5001, "Budi")
+        fake.start_private(5001)
+        fake.group(-1001000000001)
+        async with Bot(fake.token, base_url=f"{fake.base_url}/bot") as bot:
+            for call in render(p(ASK_NUMBER)):
+                await getattr(bot, call.method)(**call.kwargs)
+            [sent] = fake.sent(5001)
+            assert sent["_reply_markup"]["keyboard"] == [[{"text": "📱 Kirim nomor saya", "request_contact": True}],
+                                                          [{"text": "⏭ Lewati"}]]
+            in_group = p(Outbound(Address("telegram", "-1001000000001"), "?", request_contact=True))
+            with pytest.raises(BadRequest, match="private chats"):  # contacts are asked in private chats only
+                await getattr(bot, render(in_group)[0].method)(**render(in_group)[0].kwargs)
+        own = parse(await fake.send_contact(5001, "+6281234567890"))
+        other = parse(await fake.send_contact(5001, "+6281299990000", of_user_id=5002))
+        assert (own.kind, own.phone, own.own_contact) == (Kind.CONTACT, "+6281234567890", True)
+        assert (other.phone, other.own_contact) == ("+6281299990000", False)

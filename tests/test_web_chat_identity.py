@@ -17,6 +17,7 @@ from core.db import utcnow
 from core.messages import Address, Outbound
 from core.models import Case, InboxItem, Media, OutboxItem, Reporter
 from core.settings import load_settings
+from tests.e2e_support import asked
 from tests.harness import SECRET_KEY, free_port, serve_app
 from tests.images import phone_jpeg
 from tests.test_web_chat import Citizen
@@ -77,17 +78,17 @@ async def test_a_server_issued_chat_reports_to_a_ticket_under_its_signed_id(db_u
         await me.open()
         chat = signing.unsign(deps.secret_key, PURPOSE, client.cookies[COOKIE])
         await me.send(kind="text", text="tolong ada kebakaran")
-        await me.wait_for(choice="type:fire")
-        await me.send(kind="choice", choice="type:fire")
-        await me.wait_for("Kirim foto kejadian")
-        assert (await me.photo(phone_jpeg())).status_code == 200
-        await me.wait_for("Di mana lokasinya")
+        await me.wait_for(choice="guess:yes")
+        await me.send(kind="choice", choice="guess:yes")
+        await me.wait_for(asked("report.ask_location"))
         await me.send(kind="location", lat=-7.0167, lon=113.8667)
-        await me.wait_for("Ceritakan singkat")
-        await me.send(kind="text", text="Gudang kayu terbakar")
+        await me.wait_for(asked("report.ask_photo_optional"))
+        assert (await me.photo(phone_jpeg())).status_code == 200
+        await me.wait_for(asked("talk.ask_phone"), choice="skip")
+        await me.send(kind="choice", choice="skip")
         await me.wait_for(choice="confirm:send")
         await me.send(kind="choice", choice="confirm:send")
-        done = await me.wait_for("Nomor tiket Anda")
+        done = await me.wait_for(asked("report.submitted_urgent"))
         async with deps.sessions() as s:
             case = (await s.execute(select(Case))).scalar_one()
             reporter = await s.get(Reporter, case.reporter_id)
@@ -102,7 +103,7 @@ async def test_a_web_chat_whose_id_starts_with_a_dash_gets_its_replies(db_url, c
         client.cookies.set(COOKIE, signing.sign(deps.secret_key, PURPOSE, chat))
         me = Citizen(client)
         assert (await me.send(kind="text", text="tolong ada kebakaran")).status_code == 200
-        await me.wait_for(choice="type:fire")
+        await me.wait_for(choice="guess:yes")
         async with deps.sessions() as s:
             rows = (await s.execute(select(OutboxItem.chat_id, OutboxItem.group_chat)
                                     .where(OutboxItem.channel == "web"))).all()

@@ -17,7 +17,7 @@ from core.i18n import t
 from core.models import Attachment, Case, CaseEvent, Conversation, InboxItem, Media, OutboxItem, Reporter, Timer
 from core.repository import create_case
 from tests.conftest import fresh_database_url
-from tests.e2e_support import OPERATORS, SUMENEP, report_fire
+from tests.e2e_support import OPERATORS, SUMENEP, asked, report_fire
 from tests.harness import eventually, gateway
 from tests.images import phone_jpeg
 from tests.test_web_chat import Citizen
@@ -206,18 +206,18 @@ async def test_photos_are_taken_only_while_a_report_asks_for_one_and_within_limi
         await me.send(kind="text", text="tolong")
         await me.wait_for(choice="type:medical")
         await me.send(kind="choice", choice="type:medical")  # photo: none
-        await me.wait_for("Di mana lokasinya")
+        await me.wait_for(asked("report.ask_location"))
         await me.send(kind="location", lat=SUMENEP[0], lon=SUMENEP[1])
-        await me.wait_for("Ceritakan singkat")
+        await me.wait_for(asked("talk.ask_phone"))
         assert (await me.photo(phone_jpeg())).status_code == 409  # a type that takes no photo
         await me.send(kind="text", text="/batal")
-        await me.wait_for("dibatalkan")
+        await me.wait_for(asked("report.cancelled"))
         await me.send(kind="text", text="lagi")
         await me.wait_for(choice="type:fire")
         await me.send(kind="choice", choice="type:fire")
-        await me.wait_for("Kirim foto kejadian")
+        await me.wait_for(asked("report.ask_location"))  # urgent: where first; a photo is kept already
         assert (await me.photo(phone_jpeg())).status_code == 200
-        await me.wait_for("Di mana lokasinya")
+        await me.wait_for(asked("report.photo_received"))
         assert (await me.photo(phone_jpeg(801, 600))).status_code == 200  # a better photo, at a step that keeps it
         over = await me.photo(phone_jpeg(802, 600))
         assert over.status_code == 429 and over.json()["error"].startswith("too many photos")
@@ -279,9 +279,9 @@ async def test_the_worker_sweeps_staged_photos_every_quarter_hour(tmp_path, conf
         await me.send(kind="text", text="tolong")
         await me.wait_for(choice="type:fire")
         await me.send(kind="choice", choice="type:fire")
-        await me.wait_for("Kirim foto kejadian")
+        await me.wait_for(asked("report.ask_location"))
         assert (await me.photo(phone_jpeg())).status_code == 200
-        await me.wait_for("Di mana lokasinya")
+        await me.wait_for(asked("report.photo_received"))
         assert (await me.photo(phone_jpeg(801, 600))).status_code == 200  # replaces the first in the draft
 
         async def media() -> set[int]:

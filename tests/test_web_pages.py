@@ -154,7 +154,10 @@ async def test_operators_act_from_the_dashboard_leaders_only_read(tmp_path, conf
         async with deps.sessions() as s:
             state = (await s.execute(select(Case.state).where(Case.ticket == "SMP-42-42-42"))).scalar_one()
             assert state == "submitted"
-        done = await client.post("/dashboard/cases/SMP-42-42-42/act", data={"action": "verify", "csrf": csrf})
+        nothing_ticked = await client.post("/dashboard/cases/SMP-42-42-42/act", data={"action": "verify", "csrf": csrf})
+        assert nothing_ticked.status_code == 409  # the form needs at least one agency ticked
+        done = await client.post("/dashboard/cases/SMP-42-42-42/act",
+                                 data={"action": "verify", "csrf": csrf, "agencies": ["damkar"]})
         assert done.status_code == 303
         async with deps.sessions() as s:
             case = (await s.execute(select(Case).where(Case.ticket == "SMP-42-42-42"))).scalar_one()

@@ -58,3 +58,36 @@ def test_two_messages_in_one_notification_become_two_items_and_statuses_are_kept
         items, statuses = split(load(name))
         assert items == [] and len(statuses) == 1 and statuses[0].status == name.split("_")[1]
     assert split(load("status_failed"))[1][0].error.startswith("131047")
+
+
+def contacts(card: dict, *, wa_id: str | None = "6281234567890", user_id: str | None = "ID.8730915502217746301"):
+    """A `contacts` message as the Cloud API sends it, from a user with a phone number, a business-scoped id, or
+    both (issue 15: users known only by their business-scoped id are asked for their number)."""
+    message = {"id": "wamid.contact1", "timestamp": "1795788000", "type": "contacts", "contacts": [card]}
+    contact = {"profile": {"name": "Budi"}}
+    if wa_id:
+        message["from"] = contact["wa_id"] = wa_id
+    if user_id:
+        message["from_user_id"] = contact["user_id"] = user_id
+    [item], _ = split({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+                       "value": {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}}]}]})
+    return parse(item.payload)
+
+
+def card(*phones: tuple[str, str], origin: str = "other") -> dict:
+    return {"name": {"formatted_name": "Budi"}, "origin": origin,
+            "phones": [{"phone": phone, "wa_id": wa_id, "type": "CELL"} for phone, wa_id in phones]}
+
+
+@pytest.mark.parametrize("shared, wa_id, phone, own", [
+    (card(("+62 812-3456-7890", "6281234567890"), origin="contact_request"), None, "+62 812-3456-7890", True),
+    (card(("+62 812-3456-7890", "6281234567890")), "6281234567890", "+62 812-3456-7890", True),  # own card
+    (card(("+62 813-0000-1111", "6281300001111")), "6281234567890", "+62 813-0000-1111", False),  # a neighbour's
+    (card(("+62 813-0000-1111", "6281300001111")), None, "+62 813-0000-1111", False),  # no sign it is theirs
+    (card(("", "6281300001111"), ("+62 812-3456-7890", "6281234567890")), "6281234567890", "+62 812-3456-7890", True),
+    ({"name": {"formatted_name": "Kosong"}, "origin": "contact_request", "phones": []}, None, "", False),
+])
+def test_a_shared_contact_carries_its_number_and_whether_it_is_the_senders_own(shared, wa_id, phone, own):
+    event = contacts(shared, wa_id=wa_id)
+    assert event.kind == Kind.CONTACT and event.phone == phone and event.own_contact is own
+    assert event.sender.id == (wa_id or "ID.8730915502217746301")

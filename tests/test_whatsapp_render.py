@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 
@@ -39,6 +39,28 @@ def test_more_or_longer_choices_become_a_list_with_full_labels_kept():
     assert all(len(r.title) <= 24 for r in rows) and rows[1].description.startswith("🚑 Kecelakaan lalu lintas")
 
 
+def test_list_rows_show_short_titles_with_the_full_label_beneath_and_the_menu_in_the_readers_words():
+    long = "🚑 Kecelakaan lalu lintas dengan korban luka berat yang butuh ambulans segera ke lokasi kejadian"
+    rows_in = (Choice("t:fire", "🔥 Kebakaran rumah, lahan atau kendaraan", short="🔥 Kebakaran"),
+               Choice("t:crash", long, short="🚑 Kecelakaan lalu lintas"),
+               Choice("t:other", "❓ Lainnya"), Choice("t:crime", "🚓 Kriminalitas atau keributan di jalan"))
+    [call] = render(p(Outbound(TO, "Apa yang terjadi?", choices=rows_in, menu_label="Pilih jenis")))
+    menu = call.kwargs["buttons"]
+    assert menu.button_title == "Pilih jenis"
+    rows = menu.sections[0].rows
+    assert [(r.title, r.description) for r in rows] == [
+        ("🔥 Kebakaran", "🔥 Kebakaran rumah, lahan atau kendaraan"),
+        ("🚑 Kecelakaan lalu lintas", long[:71] + "…"),
+        ("❓ Lainnya", None),
+        ("🚓 Kriminalitas atau ker…", "🚓 Kriminalitas atau keributan di jalan"),
+    ]
+    assert all(len(r.title) <= 24 and len(r.description or "") <= 72 for r in rows)
+    [call] = render(p(Outbound(TO, "Pilih", choices=rows_in, menu_label="Pilih jenis kejadian darurat")))
+    assert call.kwargs["buttons"].button_title == "Pilih jenis kejadia…"  # WhatsApp allows 20
+    [call] = render(p(Outbound(TO, "Pilih", choices=rows_in)))
+    assert call.kwargs["buttons"].button_title == "☰" and "Choose" not in call.kwargs["buttons"].button_title
+
+
 def test_more_than_ten_choices_degrade_to_numbered_text():
     [call] = render(p(Outbound(TO, "Pilih", choices=choices(*[f"Opsi {i}" for i in range(12)]))))
     text = call.kwargs["text"]
@@ -68,3 +90,45 @@ def test_outside_the_window_a_template_carries_the_text_on_one_line():
 def test_outside_the_window_without_a_template_is_undeliverable():
     with pytest.raises(Undeliverable):
         render(p(Outbound(TO, "hai")), window_open=False, templates=TEMPLATES)
+
+
+def test_a_number_request_is_whatsapps_contact_info_request_with_skip_numbered_in_its_text():
+    """The request carries no other button, so Skip is numbered in the text: one message, answered by tapping
+    the request, typing 1 or typing the word."""
+    ask = Outbound(Address("whatsapp", "ID.8730915502217746301"), "Nomor HP untuk ditelepon balik?",
+                   choices=(Choice("skip", "⏭ Lewati"),), request_contact=True, contact_label="📱 Kirim nomor saya")
+    [call] = render(p(ask))
+    assert call.method == "request_contact_info" and call.kwargs["to"] == "ID.8730915502217746301"
+    assert call.kwargs["text"] == "Nomor HP untuk ditelepon balik?\n\n1. ⏭ Lewati"
+    [plain] = render(p(replace(ask, choices=(), text="x" * 5000)))
+    assert plain.method == "request_contact_info" and len(plain.kwargs["text"]) == 1024  # interactive body limit
+
+
+async def test_the_fake_graph_api_takes_the_request_and_the_tapped_contact_comes_back(config):
+    """Real pywa against the fake, to a user known only by a business-scoped id: the request goes out as
+    `recipient`, and tapping it delivers a `contacts` message that parses as the sender's own number."""
+    from bots.whatsapp.client import WhatsAppChannel
+    from bots.whatsapp.parse import parse, split
+    from core.messages import Kind
+    from tests.fakes.whatsapp_api import FakeWhatsApp
+
+    bsuid = "ID.8730915502217746301"
+    async with FakeWhatsApp() as wa:
+        wa.user(None, "Budi", user_id=bsuid)
+        await wa.send_text(bsuid, "halo")  # opens the 24-hour window
+        channel = WhatsAppChannel(wa.token, wa.phone_number_id, wa.base_url, "v21.0", config)
+        try:
+            ask = Outbound(Address("whatsapp", bsuid), "Nomor HP?", choices=(Choice("skip", "⏭ Lewati"),),
+                           request_contact=True)
+            assert await channel.send(p(ask), None)
+            [sent] = wa.sent(bsuid)
+            assert sent["recipient"] == bsuid and not sent.get("to")
+            assert sent["interactive"] == {"type": "request_contact_info", "body": {"text": "Nomor HP?\n\n1. ⏭ Lewati"},
+                                           "action": {"name": "request_contact_info"}}
+        finally:
+            await channel.stop()
+        [item], _ = split(await wa.share_contact(bsuid, "+62 812-3456-7890"))
+        event = parse(item.payload)
+        assert (event.kind, event.phone, event.own_contact) == (Kind.CONTACT, "+62 812-3456-7890", True)
+        [item], _ = split(await wa.share_contact(bsuid, "+62 813-0000-1111", origin="other"))
+        assert parse(item.payload).own_contact is False

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from core import sla
 from core.config import Deployment
+from core.gazetteer import distance_label
 from core.i18n import t
 from core.messages import Priority
 
@@ -66,6 +67,9 @@ class CaseView:
     similar: tuple[Similar, ...] = ()
     language: str = ""  # the reporter's language, for what the desk tells them
     drill: bool = False  # a rehearsal (LATIHAN): every card says so on its first line
+    place: str = ""  # "Desa Pabian, Kec. Kota Sumenep" from the gazetteer (core.gazetteer.label), "" if unknown
+    place_match: str | None = None  # pin_inside | pin_nearest | typed_confirmed | typed_unmatched
+    place_distance_m: float | None = None  # from the desa's centre, for pin_nearest
 
     def task(self, task_id: int) -> TaskView | None:
         return next((x for x in self.tasks if x.id == task_id), None)
@@ -158,9 +162,16 @@ def citizen_lines(lang: str, **said: tuple[str | None, int]) -> list[str]:
 
 
 def _where(view: CaseView, lang: str) -> str:
-    """The pin, or a pointer to the typed address that follows among the citizen's words."""
+    """The desa and kecamatan (with the distance when only the nearest), else the pin or the typed address."""
+    if view.place:
+        named = t(lang, "place.named", place=view.place)
+        if view.place_match == "pin_nearest" and view.place_distance_m is not None:
+            return f"{named} {t(lang, 'place.nearest', distance=distance_label(view.place_distance_m, lang))}"
+        return f"{named} {t(lang, 'place.typed_confirmed')}" if view.place_match == "typed_confirmed" else named
     if view.latitude is not None:
-        return t(lang, "summary.pin", lat=f"{view.latitude:.5f}", lon=f"{view.longitude:.5f}")
+        return t(lang, "place.pin", lat=f"{view.latitude:.5f}", lon=f"{view.longitude:.5f}")
+    if view.place_match == "typed_unmatched":
+        return t(lang, "place.typed_unmatched")
     return t(lang, "card.place_typed") if view.address_text and view.address_text.strip() else "-"
 
 

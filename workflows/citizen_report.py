@@ -2,41 +2,48 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> type: any message / start
-    type --> photo: type chosen (photo asked)
-    type --> location: type chosen (no photo)
-    photo --> location: photo ok / skip
-    location --> description: pin inside region / typed address
-    location --> location: pin outside region (answer: call local 112)
-    description --> confirm: text / skip
+    [*] --> guess: first words name a type ("ibu saya pingsan": kept as the description)
+    [*] --> type: anything else
+    guess --> type: "Pilih jenis lain"
+    guess --> location: "Ya" (urgent: where first)
+    type --> location: urgent type chosen
+    type --> photo: other type chosen (photo asked)
+    location --> place: typed place found in the gazetteer ("Maksud Anda: Desa …?")
+    location --> photo: pin / place kept (urgent, photo asked)
+    photo --> location: photo / skip (not urgent)
+    place --> photo: Ya / Bukan
+    photo --> phone: no call-back number on file (asked once per chat)
+    phone --> confirm: number / skip
+    confirm --> confirm: typed words added to the description
+    confirm --> description: "✏️ Ubah keterangan"
     confirm --> [*]: send → SubmitCase, ticket
-    confirm --> [*]: cancel
-    type --> [*]: /batal, expiry timer
+    confirm --> [*]: cancel, /batal, expiry timer
 ```
-Items may come in any order: a pin or photo sent early is kept and its step is skipped. The state is a
-`ConversationState` (workflows/conversation_state.py); what the bot shows is in workflows/citizen_prompts.py.
+Items may come in any order: a pin or photo sent early is kept and its step is skipped. Typed answers work at
+every step (workflows/answer_words.py). The state is a `ConversationState` (workflows/conversation_state.py);
+what the bot shows is in workflows/citizen_prompts.py, the language rules in workflows/citizen_language.py.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from core.i18n import LANGUAGE_NAMES, LANGUAGES, pick_language, t
-from core.messages import Choice, Inbound, Kind, Priority
-from workflows import abandoned_draft
+from core.i18n import LANGUAGES, t
+from core.messages import Inbound, Kind, Priority
+from workflows import abandoned_draft, citizen_commands, citizen_language, phone_step, place_step
+from workflows.answer_words import CANCEL, NO, SKIP, YES, only_greeting, said
 from workflows.choices import chosen
 from workflows.citizen_prompts import (
+    LANGUAGE_MENU,
     confirm_choices,
-    hint,
+    guess_choices,
     itype,
     may_skip_photo,
     msg,
     reply,
     safety_advice,
     skip_choice,
-    summary,
     takes_photo,
     type_choices,
 )
@@ -44,6 +51,7 @@ from workflows.context import Context
 from workflows.conversation_state import ConversationState, Draft, Step
 from workflows.effects import SetLanguage, StartTimer, StepResult, SubmitCase
 from workflows.rating import rate, rating_comment
+from workflows.report_progress import absorb, advance, again, ask, described, typed_words
 
 __all__ = ["STEPS", "step", "takes_photo"]  # takes_photo: the web chat asks whether an upload would be kept
 
@@ -52,22 +60,29 @@ Handler = Callable[[ConversationState, Inbound, Context], StepResult]
 
 def step(state: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     """Route one event: timers, commands and language picks first, then the current step's handler."""
-    s = replace(state, touch=state.touch + (0 if event.kind == Kind.TIMER else 1),
-                lang=state.lang or pick_language(event.language_code, ctx.config.region.default_language))
+    switch = citizen_language.settle(state, event, ctx.config.region.default_language)
+    s = replace(switch.state, touch=state.touch + (0 if event.kind == Kind.TIMER else 1))
+    res = _route(s, event, ctx)
+    res.out[:0], res.commands[:0] = switch.out, switch.commands
+    return res
+
+
+def _route(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     if event.kind == Kind.TIMER:
         return on_timer(s, event, ctx)
     if ctx.blocked:
         return reply(s, event, t(s.lang, "report.blocked", number=ctx.config.region.emergency_number))
     if event.kind == Kind.COMMAND:
-        return COMMANDS.get(event.command, cmd_help)(s, event, ctx)
+        return COMMANDS.get(event.command, citizen_commands.cmd_help)(s, event, ctx)
     if event.kind == Kind.CHOICE and event.choice.startswith("lang:"):
         return set_language(s, event, ctx)
     if event.kind == Kind.CHOICE and event.choice.startswith("rate:"):
         return rate(s, event, ctx)
     if s.comment_for and not s.draft and (event.kind == Kind.TEXT or event.choice == "rate_skip"):
         return rating_comment(s, event, ctx)
-    result = STEPS[s.step](s, event, ctx)
-    return with_timers(result, ctx)
+    if s.draft and said(event, CANCEL):
+        return cancel(s, event, ctx)
+    return with_timers(STEPS[s.step](s, event, ctx), ctx)
 
 
 # --- steps -------------------------------------------------------------------------------------------
@@ -77,112 +92,120 @@ def step_idle(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
         return StepResult(replace(s, step=Step.IDLE, draft=None), [msg(event, t(
             s.lang, "flood.reports", count=ctx.reports_last_hour, number=ctx.config.region.emergency_number))])
     s = replace(s, step=Step.TYPE, draft=Draft(started_at=ctx.now.isoformat()), reminded=False)
-    res = StepResult(s, [msg(event, t(s.lang, "report.greeting", region=ctx.config.region.name,
-                                     number=ctx.config.region.emergency_number))])
-    absorb(res, event, ctx)
+    switch = citizen_language.from_words(s, event) if not only_greeting(event) else citizen_language.Switch(s)
+    res = StepResult(switch.state, switch.out, switch.commands)
+    res.out.append(msg(event, t(res.state.lang, "report.greeting", region=ctx.config.region.name,
+                                number=ctx.config.region.emergency_number)))
+    if absorb(res, event, ctx):
+        return advance(res, event, ctx)
+    if event.kind == Kind.TEXT and not only_greeting(event):
+        return typed_words(res, event, ctx, first=True)
     return ask(res, event, ctx)
 
 
 def step_type(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     picked = chosen(event, type_choices(s.lang, ctx))
     res = StepResult(s)
+    if picked == LANGUAGE_MENU:
+        return StepResult(s, [citizen_language.menu(s, event)])
     if picked:
-        res.state = replace(s, draft=replace(s.open_draft, incident_type=picked.removeprefix("type:")))
-    elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s.lang, event, "report.hint_type")))
+        res.state = replace(s, draft=replace(s.open_draft, incident_type=picked.removeprefix("type:"), guess=None))
+    elif absorb(res, event, ctx):
+        pass
+    elif event.kind == Kind.TEXT and not only_greeting(event):
+        return typed_words(res, event, ctx, first=False)
+    else:
+        return again(res, event, ctx)
     return advance(res, event, ctx)
 
 
-def step_photo(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+def step_guess(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    picked = chosen(event, guess_choices(s.lang)) or (
+        "guess:yes" if said(event, YES) else "guess:other" if said(event, NO) else None)
+    d = s.open_draft
+    if picked == "guess:yes" and d.guess and ctx.config.incident_type(d.guess):
+        return advance(StepResult(replace(s, draft=replace(d, incident_type=d.guess, guess=None))), event, ctx)
+    if picked:  # "Pilih jenis lain"
+        return ask(StepResult(replace(s, step=Step.TYPE, draft=replace(d, guess=None))), event, ctx)
+    if event.kind in (Kind.TEXT, Kind.CHOICE) and (event.choice.startswith("type:") or not only_greeting(event)):
+        return step_type(s, event, ctx)  # a type pressed in an earlier menu, its name, or more words
     res = StepResult(s)
-    if chosen(event, skip_choice(s.lang)) and may_skip_photo(itype(s, ctx)):
+    return ask(res, event, ctx) if absorb(res, event, ctx) else again(res, event, ctx)
+
+
+def step_photo(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    res, can_skip = StepResult(s), may_skip_photo(itype(s, ctx))
+    if can_skip and (chosen(event, skip_choice(s.lang)) or said(event, SKIP)):
         res.state = replace(s, draft=replace(s.open_draft, photo_skipped=True))
-    elif event.kind in (Kind.PHOTO, Kind.DOCUMENT):
-        absorb(res, event, ctx)
+    elif event.kind == Kind.TEXT and not said(event, SKIP | NO) and not only_greeting(event):
+        res.state = replace(s, draft=described(s.open_draft, event.text, ctx))  # words while a photo was asked
+        res.out.append(msg(event, t(s.lang, "talk.noted")))
+        return ask(res, event, ctx)
     elif not absorb(res, event, ctx):
-        key = "report.hint_photo_or_skip" if may_skip_photo(itype(s, ctx)) else "report.hint_photo_required"
-        res.out.append(msg(event, hint(s.lang, event, key)))
-        return res
+        return again(res, event, ctx)
     return advance(res, event, ctx)
 
 
 def step_location(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     res = StepResult(s)
-    if event.kind == Kind.TEXT and len(event.text.strip()) >= 4:
+    if event.kind == Kind.TEXT and len(event.text.strip()) >= 4 and not said(event, SKIP | NO | YES):
         text = event.text.strip()[: ctx.config.limits.max_description_chars]
-        res.state = replace(s, draft=replace(s.open_draft, address=text))
+        res.state = replace(s, draft=place_step.typed(s.open_draft, text, s.lang, ctx))
     elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s.lang, event, "report.hint_location")))
-        return res
+        return again(res, event, ctx)
     return advance(res, event, ctx)
 
 
+def step_place(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    picked = chosen(event, place_step.place_choices(s.lang)) or (
+        "place:yes" if said(event, YES) else "place:no" if said(event, NO) else None)
+    if picked:
+        return advance(StepResult(replace(s, draft=place_step.confirmed(s.open_draft, picked == "place:yes"))),
+                       event, ctx)
+    return step_location(s, event, ctx)  # a pin, or the place typed again
+
+
+def step_phone(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    res = phone_step.answer(s, event)
+    if res is None:  # a pin or a photo: kept, and the number is asked again
+        res = StepResult(s)
+        absorb(res, event, ctx)
+        return advance(res, event, ctx)
+    return advance(res, event, ctx) if res.state.phone_asked else res
+
+
 def step_description(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    """After "✏️ Ubah keterangan": the next text replaces the description."""
     res = StepResult(s)
-    if chosen(event, skip_choice(s.lang)):
+    if chosen(event, skip_choice(s.lang)) or said(event, SKIP):
         res.state = replace(s, draft=replace(s.open_draft, description_done=True))
     elif event.kind == Kind.TEXT and event.text.strip():
-        text = event.text.strip()[: ctx.config.limits.max_description_chars]
-        res.state = replace(s, draft=replace(s.open_draft, description=text, description_done=True))
+        res.state = replace(s, draft=described(replace(s.open_draft, description=None), event.text, ctx))
     elif not absorb(res, event, ctx):
-        res.out.append(msg(event, hint(s.lang, event, "report.hint_description")))
-        return res
+        return again(res, event, ctx)
     return advance(res, event, ctx)
 
 
 def step_confirm(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    picked = chosen(event, confirm_choices(s.lang))
+    picked = chosen(event, confirm_choices(s.lang, s.open_draft)) or ("confirm:send" if said(event, YES) else None)
     if picked == "confirm:send":
         return submit(s, event, ctx)
     if picked == "confirm:cancel":
         return cancel(s, event, ctx)
-    return reply(s, event, hint(s.lang, event, "report.hint_confirm"))
+    if picked == "confirm:edit":
+        return ask(StepResult(replace(s, step=Step.DESCRIPTION)), event, ctx)
+    res = StepResult(s)
+    if event.kind == Kind.TEXT and not said(event, NO | SKIP) and not only_greeting(event):
+        res.state = replace(s, draft=described(s.open_draft, event.text, ctx))  # words added to the report
+        return ask(res, event, ctx)
+    return ask(res, event, ctx) if absorb(res, event, ctx) else again(res, event, ctx)
 
 
 STEPS: dict[Step, Handler] = {
-    Step.IDLE: step_idle, Step.TYPE: step_type, Step.PHOTO: step_photo, Step.LOCATION: step_location,
+    Step.IDLE: step_idle, Step.TYPE: step_type, Step.GUESS: step_guess, Step.PHOTO: step_photo,
+    Step.LOCATION: step_location, Step.PLACE: step_place, Step.PHONE: step_phone,
     Step.DESCRIPTION: step_description, Step.CONFIRM: step_confirm,
 }
-
-
-# --- moving forward ----------------------------------------------------------------------------------
-
-def advance(res: StepResult, event: Inbound, ctx: Context) -> StepResult:
-    """Go to the first thing still missing from the draft and ask for it."""
-    d, it = res.state.open_draft, itype(res.state, ctx)
-    if it is None:
-        nxt = Step.TYPE
-    elif it.photo != "none" and not d.photo_media_id and not d.photo_skipped:
-        nxt = Step.PHOTO
-    elif not d.has_location:
-        nxt = Step.LOCATION
-    elif not d.description_done:
-        nxt = Step.DESCRIPTION
-    else:
-        nxt = Step.CONFIRM
-    res.state = replace(res.state, step=nxt)
-    return ask(res, event, ctx)
-
-
-def ask(res: StepResult, event: Inbound, ctx: Context) -> StepResult:
-    """Append the question of the current step."""
-    s, lang = res.state, res.state.lang
-    match s.step:
-        case Step.TYPE:
-            res.out.append(msg(event, t(lang, "report.ask_type"), choices=type_choices(lang, ctx), columns=2))
-        case Step.PHOTO:
-            can_skip = may_skip_photo(itype(s, ctx))
-            key = "report.ask_photo_optional" if can_skip else "report.ask_photo_required"
-            res.out.append(msg(event, t(lang, key), choices=skip_choice(lang) if can_skip else ()))
-        case Step.LOCATION:
-            res.out.append(msg(event, t(lang, "report.ask_location"), request_location=True,
-                               location_label=t(lang, "button.share_location")))
-        case Step.DESCRIPTION:
-            res.out.append(msg(event, t(lang, "report.ask_description"), choices=skip_choice(lang),
-                               remove_keyboard=True))
-        case Step.CONFIRM:
-            res.out.append(msg(event, summary(s, ctx), choices=confirm_choices(lang), remove_keyboard=True))
-    return res
 
 
 def submit(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
@@ -192,7 +215,9 @@ def submit(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     command = SubmitCase(
         ticket=ctx.ticket, incident_type=it.code, urgent=it.urgent, language=lang,
         latitude=d.latitude, longitude=d.longitude, address_text=d.address,
-        description=d.description, photo_media_id=d.photo_media_id, started_at=d.started_at)
+        description=d.description, photo_media_id=d.photo_media_id, started_at=d.started_at,
+        desa_code=d.desa_code, kecamatan_code=d.kecamatan_code, place_match=d.place_match,
+        place_distance_m=d.place_distance_m, location_accuracy_m=d.accuracy_m)
     key = "report.submitted_urgent" if it.urgent else "report.submitted"
     text = t(lang, key, ticket=ctx.ticket, number=ctx.config.region.emergency_number)
     out = [msg(event, text, priority=Priority.URGENT if it.urgent else Priority.NORMAL)]
@@ -206,73 +231,30 @@ def cancel(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     return StepResult(replace(s, step=Step.IDLE, draft=None), [msg(event, t(s.lang, key), remove_keyboard=True)])
 
 
-def absorb(res: StepResult, event: Inbound, ctx: Context) -> bool:
-    """Keep a photo or pin sent at any step; say why when it cannot be kept. True when it was handled."""
-    s, lang = res.state, res.state.lang
-    if event.kind in (Kind.PHOTO, Kind.DOCUMENT) and event.media is not None:
-        if event.media.problem:
-            res.out.append(msg(event, t(lang, f"photo.{event.media.problem}",
-                                        max_mb=f"{ctx.config.limits.max_photo_mb:g}")))
-        elif event.media.media_id:
-            res.state = replace(s, draft=replace(s.open_draft, photo_media_id=event.media.media_id,
-                                                 photo_skipped=False))
-            res.out.append(msg(event, t(lang, "report.photo_received")))
-        return True
-    if event.kind == Kind.LOCATION and event.location is not None:
-        lat, lon = event.location.latitude, event.location.longitude
-        if ctx.config.region.contains(lat, lon):
-            res.state = replace(s, draft=replace(s.open_draft, latitude=lat, longitude=lon))
-            res.out.append(msg(event, t(lang, "report.location_received")))
-        else:
-            res.out.append(msg(event, t(lang, "report.outside_region", region=ctx.config.region.name,
-                                        number=ctx.config.region.emergency_number)))
-        return True
-    return False
-
-
-# --- commands and timers -----------------------------------------------------------------------------
+# --- commands, language, timers ----------------------------------------------------------------------
 
 def cmd_start(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     return with_timers(step_idle(replace(s, draft=None), event, ctx), ctx)
-
-
-def cmd_status(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    lang = s.lang
-    if not ctx.cases:
-        return reply(s, event, t(lang, "status.none"))
-    tz = ZoneInfo(ctx.config.region.timezone)
-    lines = [t(lang, "status.header")]
-    for c in ctx.cases:
-        it = ctx.config.incident_type(c.incident_type)
-        when = c.submitted_at.astimezone(tz).strftime("%d-%m %H:%M") if c.submitted_at else ""
-        lines.append(t(lang, "status.line", ticket=c.ticket, type=it.name.get(lang) if it else c.incident_type,
-                       state=t(lang, f"state.{c.state}"), when=when))
-    return reply(s, event, "\n".join(lines))
 
 
 def cmd_cancel(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     return cancel(s, event, ctx)
 
 
-def cmd_language(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    choices = tuple(Choice(f"lang:{code}", LANGUAGE_NAMES[code]) for code in LANGUAGES)
-    return StepResult(s, [msg(event, t(s.lang, "language.ask"), choices=choices)])
-
-
 def set_language(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
+    """A language picked from the menu (or the greeting's language button, which opens the menu)."""
+    if event.choice == LANGUAGE_MENU:
+        return StepResult(s, [citizen_language.menu(s, event)])
     lang = event.choice.removeprefix("lang:")
     s = replace(s, lang=lang if lang in LANGUAGES else s.lang)
     res = StepResult(s, [msg(event, t(s.lang, "language.set"))], [SetLanguage(s.lang)])
     return ask(res, event, ctx) if s.draft else res
 
 
-def cmd_help(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
-    return reply(s, event, t(s.lang, "help.citizen", number=ctx.config.region.emergency_number))
-
-
 COMMANDS: dict[str, Handler] = {
-    "start": cmd_start, "status": cmd_status, "batal": cmd_cancel, "cancel": cmd_cancel,
-    "bahasa": cmd_language, "language": cmd_language, "bantuan": cmd_help, "help": cmd_help,
+    "start": cmd_start, "status": citizen_commands.cmd_status, "batal": cmd_cancel, "cancel": cmd_cancel,
+    "bahasa": citizen_commands.cmd_language, "language": citizen_commands.cmd_language,
+    "bantuan": citizen_commands.cmd_help, "help": citizen_commands.cmd_help,
 }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from core.config import Deployment
 
@@ -23,3 +24,5 @@ class Context:
     blocked: bool = False
     reports_last_hour: int = 0
     cases: tuple[CaseSummary, ...] = field(default_factory=tuple)
+    phone_known: bool = False  # the reporter's call-back number is on file (a WhatsApp number, or given before)
+    places: Any = None  # the regency's gazetteer (workflows.place_step.Places), None when the deployment has none

@@ -1,7 +1,8 @@
 """The citizen conversation's state as types: the step it is at and the report being built, stored as JSON.
 
-`to_json` writes the canonical shape (every key, always — except a draft's `flagged`, written only when true, so
-rows of the 0008 shape stay canonical); `from_json` reads any earlier shape: missing keys take
+`to_json` writes the canonical shape (every key, always — except the keys added after 0008 (a draft's `flagged`,
+`guess`, place and accuracy; the state's `phone_asked`, `page_lang`), written only when set, so rows of the 0008
+shape stay canonical); `from_json` reads any earlier shape: missing keys take
 their defaults, unknown keys are ignored, a value of the wrong type counts as missing. A step after `idle` always
 has a draft and `idle` never has one, so a row that breaks this (or names a step we no longer have) loads as idle.
 migrations/versions/0008_typed_conversation_state.py rewrote the stored rows into this shape.
@@ -20,8 +21,11 @@ class Step(StrEnum):
     TYPE = "type"
     PHOTO = "photo"
     LOCATION = "location"
-    DESCRIPTION = "description"
+    DESCRIPTION = "description"  # "✏️ Ubah keterangan": the next text replaces the description
     CONFIRM = "confirm"
+    GUESS = "guess"  # "Kebakaran? ✅ Ya · Pilih jenis lain": the type read from the citizen's words
+    PLACE = "place"  # "Maksud Anda: Desa Pabian…? ✅ Ya · Bukan": a typed place found in the gazetteer
+    PHONE = "phone"  # the optional call-back number
 
 
 _STEP_VALUES = frozenset(s.value for s in Step)
@@ -42,6 +46,13 @@ class Draft:
     description: str | None = None
     description_done: bool = False  # given or skipped
     flagged: bool = False  # shown to the operators as an unfinished urgent report (once per draft)
+    guess: str | None = None  # the type read from the citizen's words, awaiting "Ya"
+    desa_code: str | None = None  # the gazetteer's place of the pin or of the typed location
+    kecamatan_code: str | None = None
+    place_label: str | None = None  # "Desa Pabian, Kec. Kota Sumenep"
+    place_match: str | None = None  # pin_inside | pin_nearest | typed_confirmed | typed_unmatched; None: pending
+    place_distance_m: float | None = None
+    accuracy_m: float | None = None  # the pin's accuracy as the phone reported it
 
     @property
     def has_location(self) -> bool:
@@ -51,7 +62,8 @@ class Draft:
         return {"started_at": self.started_at, "type": self.incident_type, "photo_media_id": self.photo_media_id,
                 "photo_skipped": self.photo_skipped, "latitude": self.latitude, "longitude": self.longitude,
                 "address": self.address, "description": self.description,
-                "description_done": self.description_done, **({"flagged": True} if self.flagged else {})}
+                "description_done": self.description_done, **({"flagged": True} if self.flagged else {}),
+                **{k: v for k in _LATER_KEYS if (v := getattr(self, k)) is not None}}
 
     @classmethod
     def from_json(cls, data: object) -> Draft | None:
@@ -62,7 +74,15 @@ class Draft:
                    photo_media_id=_int(data.get("photo_media_id")), photo_skipped=data.get("photo_skipped") is True,
                    latitude=_float(data.get("latitude")), longitude=_float(data.get("longitude")),
                    address=_str(data.get("address")), description=_str(data.get("description")),
-                   description_done=data.get("description_done") is True, flagged=data.get("flagged") is True)
+                   description_done=data.get("description_done") is True, flagged=data.get("flagged") is True,
+                   guess=_str(data.get("guess")), desa_code=_str(data.get("desa_code")),
+                   kecamatan_code=_str(data.get("kecamatan_code")), place_label=_str(data.get("place_label")),
+                   place_match=_str(data.get("place_match")), place_distance_m=_float(data.get("place_distance_m")),
+                   accuracy_m=_float(data.get("accuracy_m")))
+
+
+_LATER_KEYS = ("guess", "desa_code", "kecamatan_code", "place_label", "place_match", "place_distance_m",
+               "accuracy_m")
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,8 @@ class ConversationState:
     touch: int = 0  # messages so far: a timer armed before the latest one is stale
     reminded: bool = False  # the reminder of this silence was sent
     comment_for: int | None = None  # the case whose rating may get a comment next
+    phone_asked: bool = False  # the call-back number was asked once in this chat (given or skipped)
+    page_lang: str = ""  # the web page's language at the last post: a change there switches the conversation
 
     @property
     def open_draft(self) -> Draft:
@@ -85,7 +107,9 @@ class ConversationState:
 
     def to_json(self) -> dict[str, Any]:
         return {"step": self.step.value, "lang": self.lang, "draft": self.draft.to_json() if self.draft else None,
-                "touch": self.touch, "reminded": self.reminded, "comment_for": self.comment_for}
+                "touch": self.touch, "reminded": self.reminded, "comment_for": self.comment_for,
+                **({"phone_asked": True} if self.phone_asked else {}),
+                **({"page_lang": self.page_lang} if self.page_lang else {})}
 
     @classmethod
     def from_json(cls, data: object) -> ConversationState:
@@ -96,7 +120,8 @@ class ConversationState:
         draft = Draft.from_json(data.get("draft")) if step != Step.IDLE else None
         return cls(step=step if draft else Step.IDLE, lang=_str(data.get("lang")) or "", draft=draft,
                    touch=_int(data.get("touch")) or 0, reminded=data.get("reminded") is True,
-                   comment_for=_int(data.get("comment_for")))
+                   comment_for=_int(data.get("comment_for")), phone_asked=data.get("phone_asked") is True,
+                   page_lang=_str(data.get("page_lang")) or "")
 
 
 def _step(value: object) -> Step:

@@ -11,14 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.button_data import number
-from core.config import Deployment
+from core.config import OVER_AN_HOUR, Deployment
 from core.i18n import t
 from core.messages import Outbound, Priority
 from workflows import actions as A
 from workflows.addresses import operators_address
 from workflows.card_messages import card_message, crew_direct, crew_taken_notices, crew_whatsapp_tasks, task_messages
 from workflows.cards import NAME_CHARS, CaseView, TaskView
-from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, agency, ratings, task_menu, tell
+from workflows.desk_replies import (
+    DeskContext,
+    Follower,
+    Refusal,
+    Reply,
+    ShowMenu,
+    accepted,
+    agency,
+    on_scene,
+    ratings,
+    task_menu,
+    tell,
+)
 
 
 @dataclass(frozen=True)
@@ -204,9 +216,9 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
         case Accept(eta=eta) | AcceptFor(eta=eta):
             out += crew_taken_notices(view, task, config, except_=ctx.chat)
             if primary and before.state == "dispatched":
-                out += tell(outcome.followers, "notice.accepted", config, urgent=view.urgent,
-                            agency=agency(ctx, task.agency, view.language), eta=eta)
-            return Reply(tuple(out), t(lang, "crew.accepted", eta=eta))
+                out += accepted(outcome.followers, view, config, agency(ctx, task.agency, view.language), eta)
+            answer = t(lang, "deploy.crew_accepted_over_hour" if eta > OVER_AN_HOUR else "crew.accepted", eta=eta)
+            return Reply(tuple(out), answer)
         case Refuse(_, reason):
             out.append(Outbound(to=ops, text=t(lang, "desk.task_refused", ticket=view.ticket,
                                                 agency=agency(ctx, task.agency), reason=t(lang, f"refuse.{reason}"),
@@ -215,8 +227,7 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
             return Reply(tuple(out + resolution(view, outcome, config)), t(lang, "crew.refused"))
         case Arrive() | ArriveFor():
             if primary and before.state == "accepted":
-                out += tell(outcome.followers, "notice.on_scene", config, urgent=view.urgent,
-                            agency=agency(ctx, task.agency, view.language))
+                out += on_scene(outcome.followers, view, config, agency(ctx, task.agency, view.language))
             return Reply(tuple(out), t(lang, "crew.on_scene"))
         case RequestSupport(_, code):
             new = [x for x in map(view.task, outcome.new_tasks) if x is not None]

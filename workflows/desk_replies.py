@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.config import Deployment
+from core.config import OVER_AN_HOUR, Deployment
 from core.messages import Address, Outbound, Priority
 from workflows import notices
 from workflows.card_messages import crew_direct, task_messages
@@ -76,6 +76,33 @@ def tell(followers: tuple[Follower, ...], key: str, config: Deployment, *, urgen
     """Each reporter hears the step, in their own language."""
     return [notices.reporter_update(f.chat, f.language, key, config, ticket=f.ticket, urgent=urgent,
                                     case_id=f.case_id, drill=f.drill, **params) for f in followers]
+
+
+def verified_later(f: Follower, view: CaseView) -> bool:
+    """On WhatsApp an urgent case's "verified" is said in the crew's ETA notice, minutes later (every message is
+    billed; the ticket already said an operator is checking): one message instead of two."""
+    return view.urgent and notices.billed(f.chat)
+
+
+def accepted(followers: tuple[Follower, ...], view: CaseView, config: Deployment, agency: str,
+             eta: int) -> list[Outbound]:
+    """The crew is on its way: each reporter hears the ETA ("more than an hour" above 60 minutes), with the
+    verification folded in where it was not said on its own."""
+    out: list[Outbound] = []
+    for f in followers:
+        key = {(False, False): "notice.accepted", (False, True): "deploy.notice_accepted_over_hour",
+               (True, False): "deploy.notice_verified_accepted",
+               (True, True): "deploy.notice_verified_accepted_over_hour"}[
+            (verified_later(f, view), eta > OVER_AN_HOUR)]
+        out += tell((f,), key, config, urgent=view.urgent, agency=agency, eta=eta)
+    return out
+
+
+def on_scene(followers: tuple[Follower, ...], view: CaseView, config: Deployment, agency: str) -> list[Outbound]:
+    """"The crew has arrived" adds nothing a reporter at the scene does not see, and the reporter elsewhere
+    hears "handled" soon after: not sent on WhatsApp, where every message is billed."""
+    told = tuple(f for f in followers if not notices.billed(f.chat))
+    return tell(told, "notice.on_scene", config, urgent=view.urgent, agency=agency)
 
 
 def ratings(followers: tuple[Follower, ...], config: Deployment, view: CaseView | None = None) -> list[Outbound]:

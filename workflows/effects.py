@@ -23,6 +23,11 @@ class SubmitCase:
     description: str | None
     photo_media_id: int | None
     started_at: str
+    desa_code: str | None = None  # where, in the regency's gazetteer (see Draft)
+    kecamatan_code: str | None = None
+    place_match: str | None = None
+    place_distance_m: float | None = None
+    location_accuracy_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,13 @@ class CommentRating:
 @dataclass(frozen=True)
 class SetLanguage:
     language: str
+
+
+@dataclass(frozen=True)
+class SetPhone:
+    """The reporter's own call-back number, as +E.164 (a shared own contact or a typed Indonesian number)."""
+
+    phone: str
 
 
 @dataclass(frozen=True)

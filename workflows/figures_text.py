@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core import gazetteer
 from core.clock import next_local_time
 from core.config import Deployment
-from core.figures import STAGES, Figures
+from core.figures import NO_PLACE, STAGES, Figures
 from core.i18n import t
 from core.standards import Standard
 from workflows.cards import zone_label
@@ -93,6 +94,22 @@ def _traffic_lines(fig: Figures, lang: str) -> list[str]:
             t(lang, "figures.classes", items=classes)]
 
 
+def kecamatan_name(config: Deployment, code: str, lang: str) -> str:
+    """A kecamatan's name from the deployment's gazetteer; reports without one are "tanpa kecamatan"."""
+    places = gazetteer.for_config(config)
+    name = places.kecamatan_name(code) if places is not None and code else None
+    return name or (t(lang, "place.no_kecamatan") if code == NO_PLACE else code)
+
+
+def kecamatan_line(fig: Figures, config: Deployment, lang: str) -> list[str]:
+    """"Per kecamatan: Kota Sumenep 3, Kalianget 1, tanpa kecamatan 2" when the deployment has a gazetteer."""
+    if gazetteer.for_config(config) is None or not fig.by_kecamatan:
+        return []
+    items = ", ".join(t(lang, "place.by_kecamatan_line", kecamatan=kecamatan_name(config, code, lang), count=n)
+                      for code, n in fig.by_kecamatan.items())
+    return [f"{t(lang, 'place.by_kecamatan')}: {items}"]
+
+
 def render(fig: Figures, config: Deployment, title: str, lang: str | None = None) -> str:
     lang = lang or config.region.default_language
     tz = ZoneInfo(config.region.timezone)
@@ -104,6 +121,7 @@ def render(fig: Figures, config: Deployment, title: str, lang: str | None = None
     for code, count in fig.by_type.items():
         it = config.incident_type(code)
         lines.append(t(lang, "figures.line", name=it.name.get(lang) if it else code, value=count))
+    lines += kecamatan_line(fig, config, lang)
     if fig.by_state:
         lines.append(t(lang, "figures.by_state", states=", ".join(
             f"{t(lang, f'state.{s}')} {n}" for s, n in fig.by_state.items())))

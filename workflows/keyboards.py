@@ -1,7 +1,7 @@
 """The buttons under the report card and the task cards, built through the action table (workflows/actions.py)."""
 from __future__ import annotations
 
-from core.config import Deployment
+from core.config import OVER_AN_HOUR, Deployment
 from core.i18n import t
 from core.messages import Choice
 from workflows import actions as A
@@ -65,13 +65,18 @@ TASK_BUTTONS = {  # the buttons of a task card in each task state
 }
 
 
+def eta_label(lang: str, minutes: int) -> str:
+    """"15 menit"; a choice above an hour reads "> 1 jam" (the islands are hours away by boat)."""
+    return t(lang, "deploy.eta_over_hour_button") if minutes > OVER_AN_HOUR else t(lang, A.TASK_ETA.label,
+                                                                                    minutes=minutes)
+
+
 def task_buttons(view: CaseView, task: TaskView, config: Deployment, menu: str = "") -> tuple[Choice, ...]:
     """A task's buttons for its state, or a sub-menu (ETA minutes, refusal reasons, supporting agencies)."""
     lang, task_id = config.region.default_language, task.id
     back = _labelled(A.TASK_BACK, task_id, lang)
     if menu == "eta":
-        return (*(A.TASK_ETA.choice(task_id, t(lang, A.TASK_ETA.label, minutes=m), str(m))
-                  for m in config.cases.eta_choices), back)
+        return (*(A.TASK_ETA.choice(task_id, eta_label(lang, m), str(m)) for m in config.cases.eta_choices), back)
     if menu == "refuse":
         return (*(A.TASK_REFUSE_WHY.choice(task_id, t(lang, f"refuse.{r}"), r) for r in A.REFUSE_REASONS), back)
     if menu == "support":

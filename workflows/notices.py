@@ -9,8 +9,8 @@ from core.messages import Address, Choice, Outbound, Priority
 from workflows.addresses import leader_address, operators_address
 from workflows.cards import agency_name, citizen_lines
 
-__all__ = ["agencies_text", "drill_marked", "for_drill", "leader_address", "low_rating_alert", "rating_request",
-           "reporter_update"]
+__all__ = ["agencies_text", "billed", "drill_marked", "for_drill", "leader_address", "low_rating_alert",
+           "rating_request", "reporter_update"]
 
 
 def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticket: str, urgent: bool = False,
@@ -19,6 +19,12 @@ def reporter_update(chat: str, lang: str, key: str, config: Deployment, *, ticke
     text = drill_marked(lang, t(lang, key, ticket=ticket, number=config.region.emergency_number, **params), drill)
     return Outbound(to=Address.parse(chat), text=text, priority=Priority.URGENT if urgent else Priority.NORMAL,
                     template="status_update", case_id=case_id)
+
+
+def billed(chat: str) -> bool:
+    """WhatsApp bills every message, replies inside the 24-hour window too (since 1 October 2026): reporters
+    there are told the steps they need in fewer messages (workflows/desk_replies.py says which)."""
+    return chat.startswith("whatsapp:")
 
 
 def agencies_text(codes: list[str], config: Deployment, lang: str) -> str:

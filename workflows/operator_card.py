@@ -22,6 +22,20 @@ def on_submitted(view: CaseView, config: Deployment, entered: bool = False) -> l
     notice = t(lang, key, ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))
     for leader in config.leadership:
-        out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id,
-                            template="status_update", merge="new_reports"))
+        if leader.hears_new(it.urgent, it.major):  # `notify` in the deployment file: the Bupati not of every one
+            out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id,
+                                template="status_update", merge="new_reports"))
     return out
+
+
+def became_major(view: CaseView, config: Deployment) -> list[Outbound]:
+    """An urgent case merged up to `duplicates.raise_priority_at` reports is a major incident: leaders who take
+    major incidents but were not told of it as a new report hear of it now, once (at exactly that count)."""
+    it = config.incident_type(view.incident_type)
+    if it is None or not view.urgent or view.report_count != config.duplicates.raise_priority_at:
+        return []
+    lang = config.region.default_language
+    text = t(lang, "deploy.leader_major", ticket=view.ticket, type=it.name.get(lang), reports=view.report_count)
+    return [Outbound(to=leader_address(leader), text=text, priority=Priority.URGENT, case_id=view.id,
+                     template="status_update", merge="new_reports")
+            for leader in config.leadership if leader.hears("major") and not leader.hears_new(it.urgent, it.major)]

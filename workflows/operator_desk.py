@@ -13,10 +13,10 @@ from core.button_data import MAX_ID, number
 from core.i18n import t
 from core.messages import Outbound
 from workflows import actions as A
-from workflows import crew_reach, notices
+from workflows import crew_reach, notices, operator_card
 from workflows.card_messages import card_message, crew_whatsapp_tasks, task_messages
 from workflows.cards import CaseView
-from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, ratings, tell
+from workflows.desk_replies import DeskContext, Follower, Refusal, Reply, ShowMenu, ratings, tell, verified_later
 from workflows.keyboards import duplicate_buttons
 
 
@@ -106,8 +106,9 @@ def _called_back(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
 
 
 def _verify(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
+    """The type's agencies; a type with none (e.g. "other") opens the agency picker instead of reaching nobody."""
     kind = ctx.config.incident_type(view.incident_type)
-    return Verify(tuple(kind.agencies) if kind else ())
+    return Verify(tuple(kind.agencies)) if kind and kind.agencies else ShowMenu("pick")
 
 
 def _reject_why(view: CaseView, arg: str, ctx: DeskContext) -> Decision:
@@ -162,19 +163,20 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
             sent = [x.agency for x in map(view.task, outcome.new_tasks) if x is not None]
             names = notices.agencies_text(sent, config, view.language)
             missed = crew_reach.unreached(config, sent, ctx.live)  # no chat reaches them: operators phone
-            if before.state == "submitted":
-                out += crew_reach.verified_notices(outcome.followers, sent, missed, config, view)
+            if before.state == "submitted":  # on WhatsApp an urgent case's is said with the ETA (desk_replies)
+                told = outcome.followers if missed else tuple(f for f in outcome.followers
+                                                              if not verified_later(f, view))
+                out += crew_reach.verified_notices(told, sent, missed, config, view)
             out += [crew_reach.phone_alert(view, missed, config)] if missed else []
             answer = t(lang, "desk.dispatched", agencies=names)
             return Reply(tuple(out), crew_reach.dispatched_answer(answer, missed, config, lang))
         case Reject(reason):
-            out = [card, *tell(outcome.followers, "notice.rejected", config, urgent=view.urgent,
-                               reason=t(view.language, f"reject.{reason}"))]
+            out = [card, *tell(outcome.followers, f"notice.rejected_{reason}", config, urgent=view.urgent)]
             return Reply(tuple(out), t(lang, "desk.rejected"))
         case MarkDuplicate():
             other = outcome.other
             assert other is not None
-            out = [card, card_message(other, config, edit=True),
+            out = [card, card_message(other, config, edit=True), *operator_card.became_major(other, config),
                    *tell(outcome.followers[:1], "notice.duplicate", config, other=other.ticket),
                    *tell(outcome.other_followers[:1], "notice.merged", config, urgent=other.urgent,
                          other=view.ticket)]

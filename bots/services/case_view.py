@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import casework, same_incident
+from core import casework, gazetteer, same_incident
 from core.cases import CaseState
 from core.config import Deployment
 from core.i18n import t
@@ -46,7 +46,29 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment, now: 
         now=now or case.updated_at, sla_due_at=case.sla_due_at, accepted_at=case.accepted_at,
         report_count=case.report_count or 1, similar=similar,
         history=await same_incident.reporter_history(session, case.reporter_id, case.id), language=case.language,
-        drill=bool(case.drill))
+        drill=bool(case.drill), place=place_of(case, config), place_match=case.place_match,
+        place_distance_m=case.place_distance_m)
+
+
+def place_of(case: Case, config: Deployment, lang: str | None = None) -> str:
+    """The case's desa and kecamatan by name from the deployment's gazetteer ("" when unknown)."""
+    places = gazetteer.for_config(config)
+    if places is None or not case.kecamatan_code:
+        return ""
+    desa = places.place(case.desa_code) if case.desa_code else None
+    return gazetteer.label(lang or config.region.default_language, desa.desa if desa else None,
+                           desa.kind if desa else None, places.kecamatan_name(case.kecamatan_code))
+
+
+def place_line(case: Case, config: Deployment, lang: str) -> str:
+    """The case page's words for where: the desa with how it was found, or the flag of an unmatched address."""
+    name = place_of(case, config, lang)
+    if not name:
+        return t(lang, "place.typed_unmatched") if case.place_match == "typed_unmatched" else ""
+    name = t(lang, "place.named", place=name)
+    if case.place_match == "pin_nearest" and case.place_distance_m is not None:
+        return f"{name} {t(lang, 'place.nearest', distance=gazetteer.distance_label(case.place_distance_m, lang))}"
+    return f"{name} {t(lang, 'place.typed_confirmed')}" if case.place_match == "typed_confirmed" else name
 
 
 async def drill_marked(session: AsyncSession, config: Deployment, out: list[Outbound]) -> list[Outbound]:

@@ -12,14 +12,14 @@ from bots.pipeline.deps import Deps
 from bots.services import abandoned_drafts, lapor_chat, sla_timers, submission, web_hold
 from bots.services.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from bots.services.live_channels import live_channels
-from core import casework, inbox, outbox, repository, timers
+from core import casework, gazetteer, inbox, outbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
 from workflows import abandoned_draft, citizen_report, notices
 from workflows.context import CaseSummary, Context
 from workflows.conversation_state import ConversationState
-from workflows.effects import CommentRating, RateCase, SetLanguage, StepResult, SubmitCase, coalesce
+from workflows.effects import CommentRating, RateCase, SetLanguage, SetPhone, StepResult, SubmitCase, coalesce
 
 log = structlog.get_logger()
 RNG = secrets.SystemRandom()
@@ -81,7 +81,8 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
     cases = await repository.recent_cases(session, reporter.id)
     ctx = Context(config=deps.config, now=now, ticket=ticket, blocked=reporter.blocked,
                   reports_last_hour=await repository.reports_since(session, reporter.id, now - timedelta(hours=1)),
-                  cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases))
+                  cases=tuple(CaseSummary(c.ticket, c.incident_type, c.state, c.submitted_at) for c in cases),
+                  phone_known=bool(reporter.phone), places=gazetteer.for_config(deps.config))
     result = citizen_report.step(state, event, ctx)
     for command in result.commands:
         if isinstance(command, SubmitCase):
@@ -92,7 +93,9 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
                 incident_type=command.incident_type, urgent=command.urgent, language=command.language,
                 latitude=command.latitude, longitude=command.longitude, address_text=command.address_text,
                 description=command.description, photo_media_id=command.photo_media_id,
-                started_at=datetime.fromisoformat(command.started_at), now=now)
+                started_at=datetime.fromisoformat(command.started_at), now=now, desa_code=command.desa_code,
+                kecamatan_code=command.kecamatan_code, place_match=command.place_match,
+                place_distance_m=command.place_distance_m, location_accuracy_m=command.location_accuracy_m)
             structlog.contextvars.bind_contextvars(ticket=case.ticket)
             if case.drill:  # LATIHAN: the ticket message says so
                 result.out = [replace(m, text=notices.drill_marked(command.language, m.text, True))
@@ -106,6 +109,8 @@ async def _run_flow(deps: Deps, session, item, event: Inbound, now: datetime, ti
                     command.language, "report.held", ticket=case.ticket, number=deps.config.region.emergency_number))]
         elif isinstance(command, SetLanguage):
             reporter.language = command.language
+        elif isinstance(command, SetPhone):  # the reporter's own call-back number (never logged)
+            reporter.phone = command.phone
         elif isinstance(command, abandoned_draft.ReportAbandoned):
             log.info("draft_abandoned", incident_type=command.draft.incident_type)
             result.out.append(abandoned_drafts.card(deps.config, command.draft, reporter))

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.services import operator_desk
 from bots.services.live_channels import live_channels
-from core import casework, drills, inbox, outbox, repository, sla
+from core import casework, drills, gazetteer, inbox, outbox, repository, sla
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
@@ -71,6 +71,27 @@ async def reporter_of(session: AsyncSession, config: Deployment, report: Operato
     return reporter, f"phone:{external}"
 
 
+def name_place(case: Case, config: Deployment) -> None:
+    """Name the pin or the typed address from the gazetteer, as the citizen's flow does; an operator's typing
+    counts as confirmed only when it spells a desa exactly (no one was asked "Maksud Anda…?")."""
+    places = gazetteer.for_config(config)
+    if places is None:
+        return
+    if case.latitude is not None and case.longitude is not None:
+        named = places.name_pin(case.latitude, case.longitude)
+        if named is not None:
+            case.desa_code, case.kecamatan_code = named.place.desa_code, named.place.kecamatan_code
+            case.place_match = "pin_inside" if named.inside else "pin_nearest"
+            case.place_distance_m = named.distance_m
+    elif case.address_text and case.address_text.strip():
+        found = places.match(case.address_text)
+        if found is not None and found.score >= 1.0:
+            case.desa_code = found.place.desa_code or None
+            case.kecamatan_code, case.place_match = found.place.kecamatan_code, "typed_confirmed"
+        else:
+            case.place_match = "typed_unmatched"
+
+
 async def create(session: AsyncSession, config: Deployment, report: OperatorReport, event: Inbound,
                  now: datetime, ticket: str, live: frozenset[str] | None = None) -> tuple[Case, list[Outbound]]:
     """Store the report and, for an emergency, verify and dispatch it as `event`'s sender; the messages to queue.
@@ -90,6 +111,7 @@ async def create(session: AsyncSession, config: Deployment, report: OperatorRepo
         intake=report.intake, entered_by=desk.actor, caller_name=report.caller_name,
         caller_phone=report.caller_phone, traffic_class=report.traffic_class,
         drill=await drills.applies(session, desk.actor, now))
+    name_place(case, config)
     structlog.contextvars.bind_contextvars(ticket=case.ticket)
     log.info("case_entered", intake=report.intake, traffic_class=report.traffic_class, incident_type=kind.code)
     if not report.emergency:

@@ -130,7 +130,8 @@ async def on_escalate(session, config, case: Case, payload: dict, now: datetime)
     if not sla.waiting(case.state) or not await _once(session, case, f"sla:escalate:{role}", now):
         return []
     view = await case_view(session, case, config, now)
-    return [sla_notices.escalation(view, config, leader, now) for leader in config.leaders(role)]
+    return [sla_notices.escalation(view, config, leader, now) for leader in config.leaders(role)
+            if leader.hears("breach")]
 
 
 async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> list[Outbound]:
@@ -165,6 +166,6 @@ async def digest(session: AsyncSession, config: Deployment, now: datetime) -> li
     fig = await figures.load(session, start, end, now)
     lang = config.region.default_language
     text = figures_text.render(fig, config, figures_text.digest_title(config, local_day, lang), lang)
-    targets = [notices.leader_address(leader) for leader in config.leadership]
+    targets = [notices.leader_address(leader) for leader in config.leadership if leader.hears("digest")]
     targets += [Address("telegram", str(chat)) for chat in config.digest.telegram_chat_ids]
     return [Outbound(to=to, text=text, template="status_update") for to in dict.fromkeys(targets)]

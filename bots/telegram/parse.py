@@ -34,7 +34,8 @@ def _point(location) -> GeoPoint:
     lat, lon = float(location.latitude), float(location.longitude)
     if not button_data.valid_point(lat, lon):
         raise ValueError("coordinates out of range")
-    return GeoPoint(lat, lon)
+    acc = getattr(location, "horizontal_accuracy", None)  # Telegram: 0-1500 m, when the phone gave one
+    return GeoPoint(lat, lon, float(acc) if isinstance(acc, int | float) and 0 <= acc <= 1500 else None)
 
 
 def _lang(value) -> str | None:
@@ -110,7 +111,8 @@ def _message(m: Message) -> Inbound:
         return Inbound(kind=Kind.DOCUMENT, media=MediaRef(m.document.file_id, _int(m.document.file_size)),
                        text=_text(m.caption), **base)
     if m.contact is not None:
-        return Inbound(kind=Kind.CONTACT, phone=m.contact.phone_number or "", **base)
+        own = m.contact.user_id is not None and m.contact.user_id == m.from_user.id  # not someone else's card
+        return Inbound(kind=Kind.CONTACT, phone=_text(m.contact.phone_number)[:32], own_contact=own, **base)
     for attr, kind in (("voice", Kind.VOICE), ("audio", Kind.VOICE), ("video_note", Kind.VIDEO),
                        ("video", Kind.VIDEO), ("animation", Kind.VIDEO), ("sticker", Kind.STICKER)):
         if getattr(m, attr, None) is not None:

@@ -75,6 +75,8 @@ def render_edit(message: Outbound, message_id: int, original: Outbound) -> list[
 
 def _markup(message: Outbound):
     """Choices become an inline keyboard; a location request a one-time reply keyboard."""
+    if message.request_contact:
+        return _contact_keyboard(message)
     if message.choices:
         cols = max(1, message.columns or 1)
         buttons = [InlineKeyboardButton(c.label, callback_data=c.data) for c in message.choices]
@@ -88,6 +90,17 @@ def _markup(message: Outbound):
     if message.remove_keyboard:
         return ReplyKeyboardRemove()
     return None
+
+
+def _contact_keyboard(message: Outbound) -> ReplyKeyboardMarkup:
+    """The one-tap "share my number" button. A message carries one keyboard and a reply keyboard holds no inline
+    buttons, so the message's choices (Skip) come as reply buttons too: pressing one sends its label as text,
+    which the conversation reads like the press of that choice."""
+    cols = max(1, message.columns or 1)
+    labels = [KeyboardButton(c.label) for c in message.choices]
+    rows = [[KeyboardButton(message.contact_label or "📱", request_contact=True)]]
+    rows += [labels[i:i + cols] for i in range(0, len(labels), cols)]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
 def _split(text: str, limit: int) -> tuple[str, str]:

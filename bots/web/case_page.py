@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from bots.services import dashboard_actions
+from bots.services import case_view, dashboard_actions
 from bots.web import auth
 from bots.web.case_words import Words, refusal_text
 from bots.web.pages import language, render
@@ -63,7 +63,7 @@ async def act(ticket: str, request: Request, action: str = Form(""), csrf: str =
         other = await _case_by_ticket(session, target_ticket or target) if action == "duplicate" else None
     if action == "duplicate" and other is None:
         result = dashboard_actions.Result("desk.ticket_unknown", {"ticket": (target_ticket or target)[:20] or "-"})
-    elif action == "dispatch" and not agencies:
+    elif action in ("dispatch", "verify") and not agencies:  # verify too: a type may have no default agency
         result = dashboard_actions.Result("casepage.pick_agency")
     else:
         pressed, arg = _pressed(action, reason, agencies, other, text, stars, eta, crew)
@@ -143,6 +143,7 @@ async def _page(request: Request, account: Account, csrf: str, ticket: str, stat
     busy = {x.agency for x in tasks if x.state in casework.ACTIVE}
     return render(request, "case.html", status=status, account=account, csrf=csrf, case=case, reporter=reporter,
                   reasons=REJECT_REASONS, messages=messages, exact=exact, place=place, refusal=refusal,
+                  place_line=case_view.place_line(case, config, lang),
                   timeline=words.timeline(events, tasks), tasks=tasks, photos=photos, words=words,
                   entered=case.intake in casework.PHONE_INTAKES, searched=searched, candidates=candidates,
                   default_agencies=list(kind.agencies) if kind else [],

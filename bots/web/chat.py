@@ -6,6 +6,8 @@ worker has "sent" to it.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import secrets
 
@@ -28,6 +30,7 @@ COOKIE = "siaga_chat"
 PURPOSE = "webchat"  # a token signed for another use is not a chat id
 REFUSED = "this chat was not issued by this server: open /chat to start one"
 MAX_TEXT = 2000
+MAX_ACCURACY_M = 100_000  # a browser's accuracy radius beyond this is no pin at all
 NO_PHOTO_NOW = "a photo is taken only while a report asks for one: start a report first"
 
 
@@ -59,6 +62,10 @@ async def _store(request: Request, chat: str, client_id: str, payload: dict) -> 
     await deps.coord.wake("inbox")
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _client_id(value) -> str | None:
     text = str(value or "")
     return text if 1 <= len(text) <= 40 and text.replace("-", "").isalnum() else None
@@ -66,8 +73,9 @@ def _client_id(value) -> str | None:
 
 @router.post("/api/send")
 async def send(request: Request):
-    """One thing the citizen did: {id, kind: text|choice|location, text | choice | lat+lon, lang}.
-    The same `id` again is acknowledged and has no second effect."""
+    """One thing the citizen did: {id, kind: text|choice|location, text | choice | lat+lon(+accuracy), lang}.
+    `lang` is the page's language on every post, so switching the page switches the conversation. The same `id`
+    again is acknowledged and has no second effect."""
     chat = _chat_id(request)
     if chat is None:
         return error_response(403, REFUSED)
@@ -86,9 +94,11 @@ async def send(request: Request):
         payload = {"kind": "text", "text": data["text"][:MAX_TEXT]}
     elif kind == "choice" and isinstance(data.get("choice"), str) and 0 < len(data["choice"]) <= 64:
         payload = {"kind": "choice", "choice": data["choice"]}
-    elif kind == "location" and all(isinstance(data.get(k), (int, float)) and math.isfinite(data[k])
-                                    for k in ("lat", "lon")) and abs(data["lat"]) <= 90 and abs(data["lon"]) <= 180:
+    elif kind == "location" and all(_number(data.get(k)) for k in ("lat", "lon")) \
+            and abs(data["lat"]) <= 90 and abs(data["lon"]) <= 180:
         payload = {"kind": "location", "lat": float(data["lat"]), "lon": float(data["lon"])}
+        if _number(accuracy := data.get("accuracy")) and 0 <= accuracy <= MAX_ACCURACY_M:
+            payload["accuracy_m"] = round(float(accuracy), 1)  # the browser's own estimate; anything odd is dropped
     else:
         return error_response(400, "kind must be text, choice or location with its value")
     await _store(request, chat, client_id, {**payload, "lang": lang})
@@ -130,7 +140,7 @@ async def _photo_wanted(deps, chat: str) -> bool:
 
 @router.get("/api/messages")
 async def messages(request: Request, after: int = Query(0, ge=-2**63, le=2**63 - 1)):  # a database integer
-    """What the bot said to this chat since message `after`, oldest first."""
+    """What the bot said to this chat since message `after`, oldest first, and the conversation's `stage`."""
     chat = _chat_id(request)
     if chat is None:
         return error_response(403, REFUSED)
@@ -138,12 +148,24 @@ async def messages(request: Request, after: int = Query(0, ge=-2**63, le=2**63 -
         rows = (await session.execute(select(OutboxItem.id, OutboxItem.payload).where(
             OutboxItem.channel == "web", OutboxItem.chat_id == chat, OutboxItem.status == "sent", OutboxItem.id > after)
             .order_by(OutboxItem.id).limit(100))).all()
+        conv = await session.get(Conversation, f"web:{chat}")
     out = []
     for row_id, payload in rows:
         said = outbox.decode(payload)
         if said.answer_callback and not said.text:
             continue
         out.append({"id": row_id, "text": said.text, "request_location": said.request_location,
-                    "location_label": said.location_label,
+                    "location_label": said.location_label, "request_contact": said.request_contact,
+                    "contact_label": said.contact_label, "columns": said.columns,
                     "choices": [{"data": c.data, "label": c.label} for c in said.choices]})
-    return {"messages": out, "last": rows[-1][0] if rows else after, "lang": language(request)}
+    return {"messages": out, "last": rows[-1][0] if rows else after, "lang": language(request),
+            "stage": stage(conv.state if conv is not None else None)}
+
+
+def stage(state: object) -> str:
+    """A short fingerprint of the question the conversation asks now (its step, its report, a rating waiting for a
+    comment, its language), not of the answers gathered: a hint leaves it as it was, an answer that moves on
+    changes it, so the page knows whether the last buttons still answer the question being asked."""
+    s = ConversationState.from_json(state)
+    question = [s.step.value, s.draft.started_at if s.draft else None, s.comment_for, s.lang]
+    return hashlib.sha256(json.dumps(question).encode()).hexdigest()[:12]

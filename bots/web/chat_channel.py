@@ -45,7 +45,7 @@ class WebChatChannel:
             choice = payload.get("choice")  # data the bot never offered (forged, absurd numbers) is dropped
             return Inbound(kind=Kind.CHOICE, choice=choice, **common) if button_data.valid(choice) else None
         if kind == "location":
-            point = GeoPoint(float(payload["lat"]), float(payload["lon"]))
+            point = GeoPoint(float(payload["lat"]), float(payload["lon"]), _accuracy(payload.get("accuracy_m")))
             return Inbound(kind=Kind.LOCATION, location=point, **common) \
                 if button_data.valid_point(point.latitude, point.longitude) else None
         if kind == "photo":
@@ -70,3 +70,9 @@ class WebChatChannel:
     async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
                    window_open: bool = True) -> str | None:
         return "web"  # the page reads the row itself
+
+
+
+def _accuracy(value: object) -> float | None:
+    """The browser's accuracy radius in metres (chat.py bounded it); anything else is no accuracy."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from bots.web import auth, channel_banner, dashboard_stream
 from bots.web.pages import language, render
-from core import casework, inbox, sla, standards
+from core import casework, gazetteer, inbox, sla, standards
 from core.config import Deployment
 from core.i18n import t
 from core.models import Account, Case
@@ -37,14 +37,17 @@ class Row:
     alarm: bool  # urgent, untouched for ALARM_SECONDS
     needs_action: bool
     place: tuple[float, float] | None  # exact for operators, about 1 km for leaders
+    kecamatan: str = ""  # from the gazetteer, "" when the case has none
 
 
 @router.get("")
 async def open_cases(request: Request):
     """The open cases in the order they need action; the list refreshes when the desk changes (dashboard.js)."""
     account, web_session = await auth.require(request)
+    places = gazetteer.for_config(request.app.state.deps.config)
     return render(request, "cases.html", account=account, csrf=web_session.csrf,
-                  region_bounds=request.app.state.deps.config.region.bounds, **await _rows(request, account))
+                  region_bounds=request.app.state.deps.config.region.bounds,
+                  kecamatans=places.kecamatans() if places else [], **await _rows(request, account))
 
 
 @router.get("/rows")
@@ -62,21 +65,32 @@ async def _rows(request: Request, account: Account) -> dict:
     now, lang, exact = deps.clock.now(), language(request), auth.sees_exact_place(account)
     async with deps.sessions() as session:
         cases = desk_order.order(await casework.open_cases(session, limit=LIMIT, action_first=True), now)
+        kecamatan = _kecamatan_filter(request, deps.config)
+        if kecamatan:  # among the LIMIT rows, which hold every case still needing action first
+            cases = [c for c in cases if c.kecamatan_code == kecamatan]
         agencies = await casework.agencies_by_case(session, [c.id for c in cases]) if cases else {}
         parked = await inbox.parked_count(session)  # deliveries and events set aside: someone should look
         answer, dispatch = await standards.load(session, now - STANDARDS_WINDOW, now, now)
         signature = await dashboard_stream.signature(session, now)
     problems = await channel_banner.problems(deps)  # a channel not delivering, agencies to phone
-    rows = [_row(deps.config, case, agencies.get(case.id, []), now, lang, exact) for case in cases]
+    places = gazetteer.for_config(deps.config)
+    rows = [_row(deps.config, case, agencies.get(case.id, []), now, lang, exact, places) for case in cases]
     zone = cards.zone_label(deps.config, now)
     return {"problems": problems, "rows": rows, "parked": parked, "signature": signature,
-            "standards": (answer, dispatch), "need_count": sum(r.needs_action for r in rows),
+            "standards": (answer, dispatch), "kecamatan": kecamatan, "need_count": sum(r.needs_action for r in rows),
             "alarms": [r for r in rows if r.alarm], "zone": zone, "alarm_seconds": standards.ALARM_SECONDS,
             "type_name": lambda code: cards.type_name(deps.config, code, lang),
             "local": lambda at: _local(deps.config, at, now, zone)}
 
 
-def _row(config: Deployment, case: Case, agencies: list[str], now: datetime, lang: str, exact: bool) -> Row:
+def _kecamatan_filter(request: Request, config: Deployment) -> str:
+    """The kecamatan code asked for in `?kecamatan=`, if the gazetteer knows it ("" shows every case)."""
+    wanted, places = request.query_params.get("kecamatan", "")[:16], gazetteer.for_config(config)
+    return wanted if places is not None and places.kecamatan_name(wanted) else ""
+
+
+def _row(config: Deployment, case: Case, agencies: list[str], now: datetime, lang: str, exact: bool,
+         places: gazetteer.Gazetteer | None = None) -> Row:
     left = sla.minutes_left(now, case.sla_due_at) if case.sla_due_at and sla.waiting(case.state) else None
     words = "" if left is None else (t(lang, "shift.minutes_left", minutes=left) if left > 0
                                      else t(lang, "shift.minutes_over", minutes=-left))
@@ -85,7 +99,9 @@ def _row(config: Deployment, case: Case, agencies: list[str], now: datetime, lan
         place = (case.latitude, case.longitude) if exact else (coarse(case.latitude), coarse(case.longitude))
     return Row(case=case, agencies=", ".join(cards.agency_name(config, a, lang) for a in agencies), left=words,
                late=left is not None and left <= 0, tier=desk_order.tier(case, now),
-               alarm=desk_order.alarm(case, now), needs_action=desk_order.needs_action(case, now), place=place)
+               alarm=desk_order.alarm(case, now), needs_action=desk_order.needs_action(case, now), place=place,
+               kecamatan=(places.kecamatan_name(case.kecamatan_code) or "")
+               if places is not None and case.kecamatan_code else "")
 
 
 def _local(config: Deployment, at: datetime | None, now: datetime, zone: str) -> str:

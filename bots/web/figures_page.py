@@ -56,7 +56,9 @@ async def figures_page(request: Request):
     standards = [(figures_text.standard_label(std, lang), std) for std in total.standards or ()]
     channels = [(figures_text.channel_name(code, lang), n) for code, n in total.by_channel.items()]
     classes = [(figures_text.class_name(code, lang), n) for code, n in total.by_class.items()]
+    kecamatans = [(figures_text.kecamatan_name(deps.config, code, lang), n) for code, n in total.by_kecamatan.items()] \
+        if figures_text.kecamatan_line(total, deps.config, lang) else []
     return render(request, "figures.html", account=account, csrf=web_session.csrf, total=total, data=data,
-                  standards=standards, channels=channels, classes=classes,
+                  standards=standards, channels=channels, classes=classes, kecamatans=kecamatans,
                   sla_label=figures_text.sla_label(deps.config, lang),
                   percent=lambda share: figures_text.percent(share, "–"))

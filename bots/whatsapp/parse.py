@@ -121,10 +121,24 @@ def _parse(contact: dict, m: dict) -> Inbound | None:
             return None
         return Inbound(kind=Kind.LOCATION, location=point,
                        text=_str(loc.get("name")) or _str(loc.get("address")), **base)
-    simple = {"audio": Kind.VOICE, "voice": Kind.VOICE, "sticker": Kind.STICKER, "video": Kind.VIDEO,
-              "contacts": Kind.CONTACT}
+    if kind == "contacts":
+        return _contact(contact, m, base)
+    simple = {"audio": Kind.VOICE, "voice": Kind.VOICE, "sticker": Kind.STICKER, "video": Kind.VIDEO}
     if kind in simple:
         return Inbound(kind=simple[kind], **base)
     if kind in ("reaction", "system", "ephemeral", "request_welcome"):
         return None
     return Inbound(kind=Kind.OTHER, **base)
+
+
+def _contact(contact: dict, m: dict, base: dict) -> Inbound:
+    """A shared card: the sender's own number when they tapped our request (origin "contact_request") or when a
+    number's wa_id is the sender's; otherwise someone else's card (its first number, not their own)."""
+    card = (_dicts(m.get("contacts")) or [{}])[0]
+    phones = [p for p in _dicts(card.get("phones")) if _str(p.get("phone")) or _str(p.get("wa_id")).isdigit()]
+    sender = _str(m.get("from") or contact.get("wa_id"))
+    mine = next((p for p in phones if sender and _str(p.get("wa_id")) == sender), None)
+    picked = mine or (phones[0] if phones else {})
+    number = _str(picked.get("phone")) or ("+" + _str(picked.get("wa_id")) if picked.get("wa_id") else "")
+    own = bool(number) and (mine is not None or card.get("origin") == "contact_request")
+    return Inbound(kind=Kind.CONTACT, phone=number[:32], own_contact=own, **base)

@@ -14,9 +14,9 @@ from pywa_async.types import Button, Section, SectionList, SectionRow
 from core.messages import Choice, Outbound
 from core.sending import Undeliverable
 
-TEXT_LIMIT, CAPTION_LIMIT, PARAM_LIMIT = 4096, 1024, 1024
+TEXT_LIMIT, CAPTION_LIMIT, PARAM_LIMIT, INTERACTIVE_BODY = 4096, 1024, 1024, 1024
 BUTTONS, BUTTON_TITLE, ROWS, ROW_TITLE, ROW_DESCRIPTION = 3, 20, 10, 24, 72
-MENU_LABEL = "☰ Pilih / Choose"
+MENU_LABEL = "☰"  # neutral: the list button when the message names none in the reader's language
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,12 @@ def render(message: Outbound, photo: bytes | None = None, *, window_open: bool =
         caption, text = text[:CAPTION_LIMIT], text[CAPTION_LIMIT:]
         calls.append(Call("send_image", {"to": to, "image": photo, "caption": caption or None,
                                          "mime_type": "image/jpeg"}))
-    if message.request_location and text:
+    if message.request_contact and text:
+        calls.append(_contact_request(to, text, message.choices))
+    elif message.request_location and text:
         calls.append(Call("request_location", {"to": to, "text": text[:TEXT_LIMIT]}))
     elif message.choices:
-        calls.append(_choices(to, text or "…", message.choices))
+        calls.append(_choices(to, text or "…", message.choices, message.menu_label))
     elif text:
         # no link preview (pywa's default too): a link a citizen typed may be in the text
         calls += [Call("send_message", {"to": to, "text": text[i:i + TEXT_LIMIT], "preview_url": False})
@@ -53,18 +55,33 @@ def render(message: Outbound, photo: bytes | None = None, *, window_open: bool =
     return calls
 
 
-def _choices(to: str, text: str, choices: tuple[Choice, ...]) -> Call:
+def _choices(to: str, text: str, choices: tuple[Choice, ...], menu_label: str = "") -> Call:
     labels = [c.label for c in choices]
     if len(choices) <= BUTTONS and all(len(label) <= BUTTON_TITLE for label in labels):
         return Call("send_message", {"to": to, "text": text[:TEXT_LIMIT],
                                      "buttons": [Button(c.label, callback_data=c.data) for c in choices]})
     if len(choices) <= ROWS:
-        rows = [SectionRow(title=_cut(c.label, ROW_TITLE), callback_data=c.data,
-                           description=c.label[:ROW_DESCRIPTION] if len(c.label) > ROW_TITLE else None)
-                for c in choices]
-        menu = SectionList(button_title=MENU_LABEL, sections=[Section(title="Siaga112", rows=rows)])
+        rows = [_row(c) for c in choices]
+        menu = SectionList(button_title=_cut(menu_label.strip() or MENU_LABEL, BUTTON_TITLE),
+                           sections=[Section(title="Siaga112", rows=rows)])
         return Call("send_message", {"to": to, "text": text[:TEXT_LIMIT], "buttons": menu})
     return Call("send_message", {"to": to, "text": numbered(text, labels)[:TEXT_LIMIT]})
+
+
+def _row(choice: Choice) -> SectionRow:
+    """A list row: the short name as its title and the full label beneath, so no urgent name is cut."""
+    title = choice.short.strip() or choice.label
+    described = bool(choice.short.strip()) or len(choice.label) > ROW_TITLE
+    return SectionRow(title=_cut(title, ROW_TITLE), callback_data=choice.data,
+                      description=_cut(choice.label, ROW_DESCRIPTION) if described else None)
+
+
+def _contact_request(to: str, text: str, choices: tuple[Choice, ...]) -> Call:
+    """WhatsApp's "send your number" button (interactive request_contact_info; to a business-scoped user id too).
+    It carries no other button, so the message's choices (Skip) are numbered in its text: a typed number or
+    word answers them, and the message stays one."""
+    body = numbered(text, [c.label for c in choices]) if choices else text
+    return Call("request_contact_info", {"to": to, "text": _cut(body, INTERACTIVE_BODY)})
 
 
 def numbered(text: str, labels: list[str]) -> str:

@@ -688,10 +688,12 @@ class FakeTelegram:
                     "mime_type": mime_type, "file_size": len(content)}
         return await self._user_message(user_id, chat_id, {"document": document})
 
-    async def send_contact(self, user_id: int, phone_number: str, *, chat_id: int | None = None) -> dict:
-        """Deliver the person's own contact (as a "share my phone number" button does); returns the Update."""
+    async def send_contact(self, user_id: int, phone_number: str, *, chat_id: int | None = None,
+                           of_user_id: int | None = None) -> dict:
+        """Deliver the person's own contact (as a "share my phone number" button does), or with `of_user_id` a
+        card of someone else picked from the address book; returns the Update."""
         user = self._users.get(user_id) or self.user(user_id)
-        contact = {"phone_number": phone_number, "first_name": user["first_name"], "user_id": user_id}
+        contact = {"phone_number": phone_number, "first_name": user["first_name"], "user_id": of_user_id or user_id}
         if "last_name" in user:
             contact["last_name"] = user["last_name"]
         return await self._user_message(user_id, chat_id, {"contact": contact})
@@ -1059,7 +1061,7 @@ class FakeTelegram:
             if "inline_keyboard" in markup:
                 extra["reply_markup"] = self._valid_inline_keyboard(markup)
             else:
-                extra["_reply_markup"] = markup
+                extra["_reply_markup"] = self._valid_reply_keyboard(markup, chat)
         extra.update(self._reply_to(chat, p))
         if p.get("protect_content"):
             extra["has_protected_content"] = True
@@ -1166,6 +1168,26 @@ class FakeTelegram:
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             return {"reply_markup": self._valid_inline_keyboard(markup)}
         return {"reply_markup": None}
+
+    @staticmethod
+    def _valid_reply_keyboard(markup: dict, chat: dict) -> dict:
+        """A reply keyboard (rows of text buttons; contact and location requests in private chats only), a removal
+        or a force reply, as the Bot API accepts them."""
+        if "keyboard" not in markup:
+            return markup  # remove_keyboard / force_reply
+        rows = markup.get("keyboard")
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for button in (b for row in rows for b in row):
+            text = button.get("text") if isinstance(button, dict) else button
+            if not isinstance(text, str) or not text:
+                raise ApiError(400, "Bad Request: can't parse keyboard button: Text buttons are unallowed empty")
+            if isinstance(button, dict) and ("callback_data" in button or "url" in button):
+                raise ApiError(400, "Bad Request: inline keyboard buttons are unallowed in the reply keyboard")
+            if isinstance(button, dict) and (button.get("request_contact") or button.get("request_location")) \
+                    and chat.get("type") != "private":
+                raise ApiError(400, "Bad Request: contact and location requests are allowed only in private chats")
+        return markup
 
     @staticmethod
     def _valid_inline_keyboard(markup: dict) -> dict:

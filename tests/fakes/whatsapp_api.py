@@ -583,6 +583,21 @@ class FakeWhatsApp:
         reply = {"type": "button_reply", "button_reply": {"id": button_id, "title": titles[button_id]}}
         return await self._user_message(who, {"type": "interactive", "interactive": reply}, context=message_id)
 
+    async def share_contact(self, who: str, phone: str, *, origin: str = "contact_request", name: str = "Warga",
+                            message_id: str | None = None) -> dict:
+        """The user shares a contact card: their own number by tapping the button of a request_contact_info
+        message we sent (`origin` "contact_request", `message_id` that message or the latest such), or any card
+        from their address book (`origin` "other"). The card's wa_id is the number's digits."""
+        context = None
+        if origin == "contact_request":
+            asked = [m for m in self.sent(who) if (m.get("interactive") or {}).get("type") == "request_contact_info"]
+            if not asked:
+                raise ValueError(f"no request_contact_info message was sent to {who}")
+            context = message_id or asked[-1]["_id"]
+        card = {"name": {"formatted_name": name, "first_name": name}, "origin": origin,
+                "phones": [{"phone": phone, "wa_id": re.sub(r"\D", "", phone), "type": "CELL"}]}
+        return await self._user_message(who, {"type": "contacts", "contacts": [card]}, context=context)
+
     async def pick_list_row(self, who: str, message_id: str, row_id: str) -> dict:
         """Pick a row of an interactive list message the business sent to this user."""
         sent = self._sent_message(who, message_id)
@@ -965,7 +980,7 @@ class FakeWhatsApp:
         kind = _require(interactive, "type", "interactive['type']")
         action = _require(interactive, "action", "interactive['action']")
         body = interactive.get("body")
-        if kind in ("button", "list", "location_request_message", "cta_url"):
+        if kind in ("button", "list", "location_request_message", "cta_url", "request_contact_info"):
             _check_length(_require(body, "text", "interactive['body']['text']"), 1, MAX_INTERACTIVE_BODY,
                           "Body text")
         footer = interactive.get("footer")
@@ -1026,6 +1041,9 @@ class FakeWhatsApp:
         elif kind == "location_request_message":
             if action.get("name") != "send_location":
                 raise GraphError(131009, "action name must be 'send_location'")
+        elif kind == "request_contact_info":  # "send your number": no header, footer or other buttons
+            if action.get("name") != "request_contact_info" or set(action) != {"name"} or header is not None:
+                raise GraphError(131009, "action must be {'name': 'request_contact_info'} and no header")
         elif kind == "cta_url":
             parameters = _require(action, "parameters", "interactive['action']['parameters']")
             _check_length(parameters.get("display_text"), 1, MAX_BUTTON_TITLE, "Display text")
@@ -1033,7 +1051,8 @@ class FakeWhatsApp:
                 raise GraphError(131009, "Invalid url")
         else:
             raise GraphError(100, message=f"(#100) Param interactive['type'] must be one of {{button, list, "
-                                          f"location_request_message, cta_url}} - got \"{kind}\".")
+                                          f"location_request_message, cta_url, request_contact_info}} - "
+                                          f"got \"{kind}\".")
 
     def _validate_template(self, template: dict) -> None:
         name = _require(template, "name", "template['name']")
