@@ -388,6 +388,22 @@ def test_short_titles_reach_the_type_menu(config):
     assert out[-1].choices[0].short == "Kebakaran"
 
 
+def test_a_long_type_menu_comes_in_two_pages_that_fit_a_whatsapp_list(config):
+    assert len(config.incident_types) > 10  # the example deployment: more than WhatsApp's 10 list rows
+    chat = Chat(config)
+    first = chat.send(text("halo"))[-1]
+    assert len(first.choices) <= 10 and first.choices[-2].data == "type:more"
+    assert [c.data for c in first.choices[:3]] == ["type:fire", "type:traffic_accident", "type:medical"]
+    second = chat.send(press("type:more"))[-1]
+    assert len(second.choices) <= 10 and "type:other" in [c.data for c in second.choices]
+    assert not {c.data for c in first.choices} & {c.data for c in second.choices} - {"lang:menu"}
+    assert chat.step == Step.TYPE
+    chat.send(press("type:drought_water"))  # a type of the second page
+    assert chat.state.draft.incident_type == "drought_water"
+    small = Chat(config.model_copy(update={"incident_types": config.incident_types[:9]}))
+    assert "type:more" not in [c.data for c in small.send(text("halo"))[-1].choices]  # nine fit on one page
+
+
 # --- earlier behaviour kept ---------------------------------------------------------------------------
 
 def test_location_and_photo_sent_first_are_kept(config):

@@ -44,9 +44,8 @@ def test_example_has_the_sumenep_agencies_and_types(example: Deployment) -> None
     assert [a.code for a in example.agencies] == ["damkar", "psc119", "polres", "bpbd", "pdam", "dlh",
                                                   "basarnas", "polairud", "pln"]
     assert [t.code for t in example.incident_types] == [
-        "fire", "traffic_accident", "medical", "crime", "flood",
-        "landslide", "fallen_tree", "water_outage", "boat_accident", "sea_missing", "live_wire", "drought_water",
-        "other",
+        "fire", "traffic_accident", "medical", "boat_accident", "sea_missing", "live_wire",  # urgent first: the menu's
+        "crime", "flood", "landslide", "fallen_tree", "water_outage", "drought_water", "other",  # first page
     ]
     assert example.region.timezone == "Asia/Jakarta"
     assert example.region.default_language == "id"

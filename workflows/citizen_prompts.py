@@ -14,6 +14,8 @@ from workflows.effects import StepResult
 
 MEDIA_KINDS = {Kind.VOICE, Kind.STICKER, Kind.VIDEO, Kind.CONTACT, Kind.OTHER}
 LANGUAGE_MENU = "lang:menu"  # the greeting's "🌐 Bahasa / Basa / Language" button
+MORE_TYPES, FIRST_TYPES = "type:more", "type:first"  # the type menu's two pages
+TYPES_SHOWN = 8  # with "more" and the language button: a WhatsApp list's 10 rows (more turns into numbered text)
 
 
 def itype(s: ConversationState, ctx: Context) -> IncidentType | None:
@@ -29,11 +31,25 @@ def type_label(lang: str, it: IncidentType) -> str:
     return f"{it.emoji} {it.name.get(lang)}".strip()
 
 
-def type_choices(lang: str, ctx: Context) -> tuple[Choice, ...]:
-    """The type menu (short titles for WhatsApp's list rows), then the language button."""
-    return (*(Choice(f"type:{it.code}", type_label(lang, it), short=it.short.get(lang) if it.short else "")
-              for it in ctx.config.incident_types),
-            Choice(LANGUAGE_MENU, t(lang, "talk.button_language")))
+def type_choices(lang: str, ctx: Context, page: int | None = None) -> tuple[Choice, ...]:
+    """The type menu (short titles for WhatsApp's list rows), then the language button. Past nine types it has
+    two pages, the deployment's first eight types and the rest, so a WhatsApp list still fits; without `page`,
+    every choice either page may carry (to read a press)."""
+    types = tuple(Choice(f"type:{it.code}", type_label(lang, it), short=it.short.get(lang) if it.short else "")
+                  for it in ctx.config.incident_types)
+    language = Choice(LANGUAGE_MENU, t(lang, "talk.button_language"))
+    if len(types) <= TYPES_SHOWN + 1:
+        return (*types, language)
+    more = Choice(MORE_TYPES, t(lang, "talk.button_more_types"))
+    first = Choice(FIRST_TYPES, t(lang, "talk.button_first_types"))
+    if page is None:
+        return (*types, more, first, language)
+    return (*types[:TYPES_SHOWN], more, language) if page == 0 else (*types[TYPES_SHOWN:], first, language)
+
+
+def type_menu(event: Inbound, lang: str, ctx: Context, page: int = 0) -> Outbound:
+    return msg(event, t(lang, "report.ask_type"), choices=type_choices(lang, ctx, page), columns=2,
+               menu_label=t(lang, "talk.button_menu"))
 
 
 def language_choices() -> tuple[Choice, ...]:
@@ -75,8 +91,7 @@ def question(s: ConversationState, event: Inbound, ctx: Context) -> Outbound | N
     lang, d = s.lang, s.draft
     match s.step:
         case Step.TYPE:
-            return msg(event, t(lang, "report.ask_type"), choices=type_choices(lang, ctx), columns=2,
-                       menu_label=t(lang, "talk.button_menu"))
+            return type_menu(event, lang, ctx)
         case Step.GUESS:
             it = ctx.config.incident_type(d.guess) if d and d.guess else None
             return msg(event, t(lang, "talk.guess", type=type_label(lang, it) if it else ""),

@@ -35,7 +35,9 @@ from workflows import abandoned_draft, citizen_commands, citizen_language, phone
 from workflows.answer_words import CANCEL, NO, SKIP, YES, only_greeting, said
 from workflows.choices import chosen
 from workflows.citizen_prompts import (
+    FIRST_TYPES,
     LANGUAGE_MENU,
+    MORE_TYPES,
     confirm_choices,
     guess_choices,
     itype,
@@ -46,6 +48,7 @@ from workflows.citizen_prompts import (
     skip_choice,
     takes_photo,
     type_choices,
+    type_menu,
 )
 from workflows.context import Context
 from workflows.conversation_state import ConversationState, Draft, Step
@@ -108,6 +111,8 @@ def step_type(s: ConversationState, event: Inbound, ctx: Context) -> StepResult:
     res = StepResult(s)
     if picked == LANGUAGE_MENU:
         return StepResult(s, [citizen_language.menu(s, event)])
+    if picked in (MORE_TYPES, FIRST_TYPES):
+        return StepResult(s, [type_menu(event, s.lang, ctx, page=1 if picked == MORE_TYPES else 0)])
     if picked:
         res.state = replace(s, draft=replace(s.open_draft, incident_type=picked.removeprefix("type:"), guess=None))
     elif absorb(res, event, ctx):

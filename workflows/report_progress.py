@@ -8,7 +8,7 @@ from core.i18n import t
 from core.messages import Inbound, Kind
 from workflows import phone_step, place_step, type_words
 from workflows.choices import chosen
-from workflows.citizen_prompts import hint, itype, msg, question, type_choices
+from workflows.citizen_prompts import FIRST_TYPES, MORE_TYPES, hint, itype, msg, question, type_choices
 from workflows.context import Context
 from workflows.conversation_state import Draft, Step
 from workflows.effects import StepResult
@@ -25,7 +25,8 @@ def typed_words(res: StepResult, event: Inbound, ctx: Context, *, first: bool) -
     """Free text where a type was asked: a type's name picks it; other words are kept as the description and the
     type they name is proposed ("Kebakaran? ✅ Ya"); with no type named, the menu comes back."""
     s = res.state
-    if first and (picked := chosen(event, type_choices(s.lang, ctx))) and picked.startswith("type:"):
+    if first and (picked := chosen(event, type_choices(s.lang, ctx))) and picked.startswith("type:") \
+            and picked not in (MORE_TYPES, FIRST_TYPES):
         res.state = replace(s, draft=replace(s.open_draft, incident_type=picked.removeprefix("type:")))
         return advance(res, event, ctx)
     d = described(s.open_draft, event.text, ctx)

@@ -11,13 +11,20 @@ from fastapi import APIRouter, Request
 
 from bots.web.pages import language, render
 from core import figures, open_data
+from core.i18n import t
 from workflows import figures_text
 
 router = APIRouter(tags=["public"])
 
 
-def _minutes(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{seconds / 60:.1f} min"
+def _minutes(lang: str):
+    """A median time in minutes, in the page's words ("3,5 menit")."""
+    def words(seconds: float | None) -> str:
+        if seconds is None:
+            return "–"
+        value = f"{seconds / 60:.1f}"
+        return t(lang, "shift.minutes_left", minutes=value.replace(".", ",") if lang != "en" else value)
+    return words
 
 
 @router.get("/public", include_in_schema=False)
@@ -37,4 +44,4 @@ async def public(request: Request):
                if n or code != figures.UNCLASSED]
     return render(request, "public.html", periods=periods, by_type=rows, channels=channels, classes=classes,
                   sla_label=figures_text.sla_label(deps.config, lang, shown),
-                  percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes)
+                  percent=lambda share: figures_text.percent(share, "–"), minutes=_minutes(lang))
