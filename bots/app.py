@@ -123,7 +123,7 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
         await finish(stop, tasks)
         await stop_deps(deps)
 
-    app = FastAPI(title="Siaga112", version="0.9.0", lifespan=lifespan,
+    app = FastAPI(title="Siaga112", version="0.10.0", lifespan=lifespan,
                   description="Chat-based emergency reporting gateway for Call Center 112.",
                   docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps
