@@ -19,12 +19,13 @@ class Citizen:
 
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client, self.seen, self.n = client, [], 0
+        self.since_send = 0  # how many messages had been read when the last post went out
 
     async def open(self) -> None:
         assert (await self.client.get("/chat")).status_code == 200
 
     async def send(self, **body) -> httpx.Response:
-        self.n += 1
+        self.n, self.since_send = self.n + 1, len(self.seen)
         return await self.client.post("/chat/api/send", json={"id": f"m{self.n}", "lang": "id", **body})
 
     async def photo(self, data: bytes) -> httpx.Response:
@@ -32,11 +33,12 @@ class Citizen:
         return await self.client.post(f"/chat/api/photo?id=p{self.n}&lang=id", content=data,
                                       headers={"Content-Type": "image/jpeg"})
 
-    async def wait_for(self, fragment: str = "", choice: str = "") -> dict:
+    async def wait_for(self, fragment: str = "", choice: str = "", new: bool = False) -> dict:
+        """A message with `fragment` (and `choice`); `new`: only one read after the last post."""
         async def found():
             after = self.seen[-1]["id"] if self.seen else 0
             self.seen += (await self.client.get(f"/chat/api/messages?after={after}")).json()["messages"]
-            return next((m for m in self.seen if fragment in m["text"]
+            return next((m for m in self.seen[self.since_send if new else 0:] if fragment in m["text"]
                          and (not choice or any(c["data"] == choice for c in m["choices"]))), None)
         return await eventually(found, timeout=30)
 
