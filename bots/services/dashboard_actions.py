@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from bots.services import outgoing
 from bots.services.desk import Desk
 from bots.services.live_channels import live_channels
-from core import inbox, outbox
+from core import inbox
 from core.messages import Address, Inbound, Kind
-from workflows.effects import coalesce
 
 CHANNEL = "dashboard"
 
@@ -44,8 +44,7 @@ async def submit(deps, username: str, name: str, choice: str) -> Result:
         item = await inbox.lock_pending(session, await inbox.id_of(session, CHANNEL, external_id))
         desk = Desk(session, deps.config, event, now, live=await live_channels(deps, session))
         out = await desk.handle()
-        for message in coalesce([m for m in out if m.to.channel in deps.channels]):  # not the answer to "dashboard"
-            await outbox.enqueue(session, message, now, group=deps.is_group(message.to))
+        await outgoing.queue(deps, session, out, now)  # not the answer to "dashboard": no such channel
         await inbox.mark_done(session, item, now)
     await deps.coord.wake("outbox")
     return Result(desk.refused.key, desk.refused.params) if desk.refused else Result()

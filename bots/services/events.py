@@ -9,17 +9,17 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from bots.pipeline.deps import Deps
-from bots.services import abandoned_drafts, lapor_chat, sla_timers, submission, web_hold
+from bots.services import abandoned_drafts, lapor_chat, outgoing, sla_timers, submission, web_hold
 from bots.services.desk import Desk, finishing_task, is_crew_member, is_desk_event
 from bots.services.live_channels import live_channels
-from core import casework, gazetteer, inbox, outbox, repository, timers
+from core import casework, gazetteer, inbox, repository, timers
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.tickets import new_ticket
 from workflows import abandoned_draft, citizen_report, notices
 from workflows.context import CaseSummary, Context
 from workflows.conversation_state import ConversationState
-from workflows.effects import CommentRating, RateCase, SetLanguage, SetPhone, StepResult, SubmitCase, coalesce
+from workflows.effects import CommentRating, RateCase, SetLanguage, SetPhone, StepResult, SubmitCase
 
 log = structlog.get_logger()
 RNG = secrets.SystemRandom()
@@ -155,11 +155,10 @@ async def _rating(deps: Deps, session, reporter, command, result: StepResult, no
 
 
 async def _save(deps: Deps, session, key: str, event: Inbound, result: StepResult, now: datetime) -> None:
-    out = coalesce([m for m in result.out if m.to.channel in deps.channels])  # e.g. crews' WhatsApp while it is off
+    out = outgoing.deliverable(deps, result.out)
     if event.callback_id and not any(m.answer_callback for m in out):
         out.insert(0, Outbound(to=event.chat, answer_callback=event.callback_id, priority=Priority.CALLBACK))
-    for message in out:
-        await outbox.enqueue(session, message, now, group=deps.is_group(message.to))
+    await outgoing.enqueue_all(deps, session, out, now)
     for timer in result.timers:
         await timers.schedule(session, kind=timer.kind, key=key, version=timer.version, due_at=now + timer.after,
                               payload=timer.payload)

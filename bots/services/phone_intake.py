@@ -19,16 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services import operator_desk
+from bots.services import operator_desk, outgoing
 from bots.services.live_channels import live_channels
-from core import casework, drills, gazetteer, inbox, outbox, repository, sla
+from core import casework, drills, gazetteer, inbox, repository, sla
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Inbound, Kind, Outbound, Priority
 from core.models import Case, InboxItem, Reporter
 from core.tickets import new_ticket
 from workflows import notices, operator_card
-from workflows.effects import coalesce
 from workflows.operator_desk import Verify
 from workflows.operator_intake import NO_DISPATCH_REASON, OperatorReport
 
@@ -136,12 +135,6 @@ async def create(session: AsyncSession, config: Deployment, report: OperatorRepo
     return case, out
 
 
-async def queue(deps, session: AsyncSession, out: list[Outbound], now: datetime) -> None:
-    """Queue what the report sets going, as events.py does for every event (channels that are off skipped)."""
-    for message in coalesce([m for m in out if m.to.channel in deps.channels]):
-        await outbox.enqueue(session, message, now, group=deps.is_group(message.to))
-
-
 async def submit(deps, form_id: str, report: OperatorReport, username: str, name: str) -> Entered:
     """The dashboard's form: the case and its messages in one transaction with the form's inbox row, so a
     double submit (or a retry after a lost answer) makes no second case."""
@@ -161,7 +154,7 @@ async def submit(deps, form_id: str, report: OperatorReport, username: str, name
                     InboxItem.channel == CHANNEL, InboxItem.external_id == form_id))).scalar_one()
                 item.payload = {"case_id": case.id}
                 await inbox.mark_done(session, item, now)
-                await queue(deps, session, out, now)
+                await outgoing.queue(deps, session, out, now)
                 entered = Entered(case.id, case.ticket)
             await deps.coord.wake("outbox")
             return entered
