@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections import Counter
@@ -32,7 +33,10 @@ from core.settings import load_settings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import SECRET_KEY, run_workers  # noqa: E402
 
-PG_ADMIN, PG_DB, REDIS = "postgresql://postgres@127.0.0.1:5432/postgres", "siaga_bench", "redis://127.0.0.1:6379/14"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# SIAGA_BENCH_DB / SIAGA_BENCH_REDIS: another database, for two benches on one machine at once
+PG_DB = os.environ.get("SIAGA_BENCH_DB", "siaga_bench")
+REDIS = os.environ.get("SIAGA_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 FIRST_USER = 700_000
 
 

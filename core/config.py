@@ -302,11 +302,36 @@ class Region(_Model):
         return lat_min <= lat <= lat_max and lon_min <= lon <= lon_max
 
 
+class Desk(_Model):
+    """Another operators' group with its own 20 messages a minute: the reports of its kecamatan go there
+    (`kecamatan`: codes like "35.29.01" or names), or a share of them all when `operators.routing` is round_robin."""
+
+    name: NonEmptyStr
+    telegram_chat_id: GroupChatId
+    kecamatan: Annotated[list[NonEmptyStr], BeforeValidator(_none_as_empty_list)] = []
+
+    def lists(self, code: str, name: str | None) -> bool:
+        """Whether `kecamatan` names this kecamatan, by its code or its name however spelt ("Kec. Guluk Guluk")."""
+        return any(entry == code or (name is not None and place_key(entry) == place_key(name))
+                   for entry in self.kecamatan)
+
+
+def place_key(text: str) -> str:
+    """A kecamatan's name as desks compare it: the gazetteer's spelling rules, no "Kec." before it, no spaces."""
+    from core.gazetteer import canonical  # here: the gazetteer's type hints import this module
+
+    words = re.findall(r"[^\W_]+", canonical(text))
+    return "".join(words[1:] if words[:1] in (["kec"], ["kecamatan"]) else words)
+
+
 class Operators(_Model):
-    """The 112 command centre: its group chat and the people allowed to verify, dispatch and close."""
+    """The 112 command centre: its group chat (and any further desks) and the people allowed to verify,
+    dispatch and close."""
 
     telegram_chat_id: GroupChatId
     members: list[Person] = Field(min_length=1)
+    desks: Annotated[list[Desk], BeforeValidator(_none_as_empty_list)] = []
+    routing: Literal["area", "round_robin"] = "area"
 
 
 class Agency(_Model):
@@ -488,6 +513,18 @@ class Duplicates(_Model):
     radius_m: float = Field(default=300, gt=0)
     window_minutes: float = Field(default=60, gt=0)
     raise_priority_at: int = Field(default=3, ge=2)
+    auto_join: bool = True  # a matching report joins the open case (one card, every reporter answered)
+
+
+class Surge(_Model):
+    """What changes when reports come faster than Telegram lets one group show them (20 messages a minute)."""
+
+    batch_after: int = Field(default=5, ge=1)  # new cards waiting for one group before they go out as one list
+    batch_size: int = Field(default=10, ge=2, le=10)
+    private_copies: bool = True  # urgent reports also to on-duty operators' private chats while a group is saturated
+    reports: int = Field(default=15, ge=2)  # reports within `window_minutes` that make a surge
+    window_minutes: float = Field(default=10, gt=0)
+    leader_summary_minutes: float = Field(default=5, gt=0)  # leaders get one summary this often in a surge
 
 
 class Digest(_Model):
@@ -608,6 +645,7 @@ class Deployment(_Model):
     clock: Clock = Clock()
     roster: Roster = Roster()
     duplicates: Duplicates = Duplicates()
+    surge: Surge = Surge()
     digest: Digest = Digest()
     privacy: Privacy = Privacy()
     dashboard: Dashboard = Dashboard()
@@ -640,6 +678,59 @@ class Deployment(_Model):
                     hint = _did_you_mean(code, known)
                     raise _Located(("incident_types", i, "agencies", j), f"unknown agency {code!r}{hint}")
         return self
+
+    @model_validator(mode="after")
+    def _desks_own_groups(self) -> Deployment:
+        """A desk is a group of its own: sharing one with the main desk, a crew or another desk mixes their cards."""
+        chats: dict[int, int] = {}
+        names: dict[str, int] = {}
+        for i, desk in enumerate(self.operators.desks):
+            loc, chat = ("operators", "desks", i, "telegram_chat_id"), desk.telegram_chat_id
+            if chat == self.operators.telegram_chat_id:
+                raise _Located(loc, "is the main operators' group (operators.telegram_chat_id); "
+                                    "a desk needs a group of its own")
+            if (agency := self.agency_of_chat(chat)) is not None:
+                raise _Located(loc, f"is the crew group of agency {agency.code!r}; a desk needs a group of its own")
+            if chat in chats:
+                raise _Located(loc, f"duplicate desk group {chat} (already used by operators.desks[{chats[chat]}])")
+            if desk.name in names:
+                first = names[desk.name]
+                raise _Located(("operators", "desks", i, "name"),
+                               f"duplicate desk name {desk.name!r} (already used by operators.desks[{first}])")
+            chats[chat], names[desk.name] = i, i
+        return self
+
+    @model_validator(mode="after")
+    def _desks_name_known_kecamatan(self) -> Deployment:
+        """A misspelt kecamatan would send its reports to the main group unnoticed; one on two desks has no desk."""
+        from core.gazetteer import for_config  # here: the gazetteer's type hints import this module
+
+        places = for_config(self) if self.operators.desks else None
+        known = places.kecamatans() if places is not None else []
+        owner: dict[str, int] = {}
+        for i, desk in enumerate(self.operators.desks if known else []):
+            for k, entry in enumerate(desk.kecamatan):
+                code = next((c for c, name in known if c == entry or place_key(name) == place_key(entry)), None)
+                loc = ("operators", "desks", i, "kecamatan", k)
+                if code is None:
+                    hint = _did_you_mean(entry, [name for _, name in known])
+                    raise _Located(loc, f"unknown kecamatan {entry!r} in {self.region.gazetteer}{hint}")
+                if code in owner:
+                    raise _Located(loc, f"kecamatan {entry!r} is already listed by operators.desks[{owner[code]}]")
+                owner[code] = i
+        return self
+
+    def desk_chats(self) -> list[str]:
+        """Every operators' group as a chat id: the main one first, then each desk (`operators.desks`)."""
+        return [str(self.operators.telegram_chat_id), *(str(d.telegram_chat_id) for d in self.operators.desks)]
+
+    def is_operators_chat(self, chat_id: str | int) -> bool:
+        """Whether this Telegram chat is the operators' main group or one of their desks."""
+        return str(chat_id) in self.desk_chats()
+
+    def desk_of_chat(self, chat_id: str | int) -> Desk | None:
+        """The desk (not the main group) whose group this Telegram chat is."""
+        return next((d for d in self.operators.desks if str(d.telegram_chat_id) == str(chat_id)), None)
 
     def incident_type(self, code: str) -> IncidentType | None:
         """The incident type with this code, or None."""
@@ -708,6 +799,21 @@ class Deployment(_Model):
             if self.leaders(step.role) and not told:
                 notes.append(f"clock.escalate[{i}].role: every {step.role!r} leader leaves out 'breach' "
                              "from notify, so nobody gets this alert")
+        return notes + self._desk_warnings()
+
+    def _desk_warnings(self) -> list[str]:
+        """Desks that would get no report, or kecamatan lists nothing reads."""
+        notes = []
+        area = self.operators.routing == "area"
+        if area and self.operators.desks and self.region.gazetteer is None:
+            notes.append("operators.desks: region.gazetteer is not set, so no report has a kecamatan and every "
+                         "card goes to the main group (set it, or use operators.routing: round_robin)")
+        for i, desk in enumerate(self.operators.desks):
+            if area and not desk.kecamatan:
+                notes.append(f"operators.desks[{i}].kecamatan: {desk.name!r} lists none, so it gets no reports "
+                             "(operators.routing: area)")
+            if not area and desk.kecamatan:
+                notes.append(f"operators.desks[{i}].kecamatan: not used with operators.routing: round_robin")
         return notes
 
 

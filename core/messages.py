@@ -120,3 +120,4 @@ class Outbound:
     case_id: int | None = None
     columns: int = 1
     merge: str = ""  # notices of one kind still waiting for the same chat are joined into one message
+    line: str = ""  # a card as one line of a list of waiting reports, sent instead of the card in a surge

@@ -115,6 +115,8 @@ class Case(Base):
     place_match: Mapped[str | None] = mapped_column(String(16))
     place_distance_m: Mapped[float | None] = mapped_column(Float)
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # The operators' group (a desk, `operators.desks`) whose card this case has; unset: the main group.
+    desk_chat_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reporter: Mapped[Reporter] = relationship(lazy="raise")
     events: Mapped[list[CaseEvent]] = relationship(
@@ -209,6 +211,8 @@ class OutboxItem(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A new card folded into a list of waiting reports (status "batched"): the ref of that list's message.
+    batch_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     edit_of: Mapped[str | None] = mapped_column(String(64), index=True)
     platform_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(12))

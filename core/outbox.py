@@ -63,6 +63,24 @@ async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
         OutboxItem.ref.like("card:%")).limit(1))).first() is not None
 
 
+async def waiting_cards(session: AsyncSession, channel: str, chat: str) -> int:
+    """How many new report or task cards (first sends) wait for a group's limit: how saturated the group is."""
+    return int(await session.scalar(select(func.count()).select_from(OutboxItem).where(
+        OutboxItem.channel == channel, OutboxItem.group_chat == chat, OutboxItem.status == "pending",
+        OutboxItem.edit_of.is_(None), or_(OutboxItem.ref.like("card:%"), OutboxItem.ref.like("task:%")))) or 0)
+
+
+def copy_ref(ref: str, to: Address) -> str:
+    """The ref of a card's copy in one person's private chat: its edits follow the card's (`enqueue`)."""
+    return f"{ref}@{to}"
+
+
+async def _copies(session: AsyncSession, ref: str) -> list[tuple[str, Address]]:
+    """The private copies of a card ever queued: (their ref, the chat they went to)."""
+    refs = (await session.execute(select(OutboxItem.ref).where(OutboxItem.ref.like(f"{ref}@%")).distinct()))
+    return [(copy, Address.parse(copy.partition("@")[2])) for copy in sorted(r for r in refs.scalars() if r)]
+
+
 async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *,
                   group: bool = False) -> OutboxItem | None:
     """Queue the message; a newer edit of the same card replaces edits of it not yet sent. `group`: the
@@ -75,6 +93,9 @@ async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *,
     if message.edit_of:
         await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
                                                        OutboxItem.status == "pending").values(status="superseded"))
+        if "@" not in message.edit_of:  # the card's private copies show the same
+            for ref, to in await _copies(session, message.edit_of):
+                await enqueue(session, replace(message, to=to, edit_of=ref), now)
     if message.merge and message.to.channel == "telegram":
         joined = await _join_waiting(session, message, group)
         if joined is not None:
@@ -111,11 +132,14 @@ async def _join_waiting(session: AsyncSession, message: Outbound, group: bool) -
 
 
 async def edit_target(session: AsyncSession, ref: str) -> tuple[str, OutboxItem | None]:
-    """The sent message an edit applies to: ("sent", row), ("waiting", None) or ("gone", None)."""
+    """The sent message an edit applies to: ("sent", row), ("waiting", None) or ("gone", None); ("batched", row)
+    for a card folded into a list of waiting cards (core/outbox_lists.py: the edit replaces its line there)."""
     rows = (await session.execute(select(OutboxItem).where(OutboxItem.ref == ref).order_by(OutboxItem.id.desc())
                                   .limit(1))).scalars().all()
     if not rows or rows[0].status == "dead":
         return "gone", None
+    if rows[0].status == "batched":
+        return "batched", rows[0]
     return ("sent", rows[0]) if rows[0].status == "sent" else ("waiting", None)
 
 

@@ -10,6 +10,11 @@ def operators_address(config: Deployment) -> Address:
     return Address("telegram", str(config.operators.telegram_chat_id))
 
 
+def desk_address(config: Deployment, desk_chat_id: str | None) -> Address:
+    """The operators' group a case belongs to (`Case.desk_chat_id`, one of `operators.desks`); None: the main one."""
+    return Address("telegram", desk_chat_id) if desk_chat_id else operators_address(config)
+
+
 def agency_group(config: Deployment, code: str) -> Address | None:
     """An agency's crew group on Telegram, or None for an agency reached only 1:1."""
     agency = config.agency(code)

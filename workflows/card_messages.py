@@ -1,10 +1,14 @@
 """The cards as messages: the report card in the operators' group, task cards in crew groups and 1:1 chats."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Address, Choice, GeoPoint, Outbound, Priority
-from workflows.addresses import agency_group, operators_address
+from core.outbox import copy_ref
+from workflows.addresses import agency_group, desk_address
+from workflows.batch_card import case_line, task_line
 from workflows.cards import CaseView, TaskView, priority_of, report_text, task_text
 from workflows.keyboards import report_buttons, task_buttons
 
@@ -18,15 +22,28 @@ def edit_priority(priority: int) -> int:
 def card_message(view: CaseView, config: Deployment, *, edit: bool, menu: str = "",
                  choices: tuple[Choice, ...] | None = None) -> Outbound:
     """The report card as a first send (photo, buttons) or as an edit in place."""
-    ops = operators_address(config)
+    ops = desk_address(config, view.desk)
     buttons = choices if choices is not None else report_buttons(view, config, menu)
     priority = priority_of(view, config)
-    ref = f"card:{view.id}"
+    ref, line = f"card:{view.id}", case_line(view, config)  # `line`: the card in a list of waiting cards
     if edit:
         return Outbound(to=ops, text=report_text(view, config), choices=buttons, columns=2,
-                        priority=edit_priority(priority), edit_of=ref, case_id=view.id)
+                        priority=edit_priority(priority), edit_of=ref, case_id=view.id, line=line)
     return Outbound(to=ops, text=report_text(view, config), photo_media_id=view.photo_media_id, choices=buttons,
-                    columns=2, priority=priority, ref=ref, case_id=view.id)
+                    columns=2, priority=priority, ref=ref, case_id=view.id, line=line)
+
+
+def card_copy(view: CaseView, config: Deployment, to: Address) -> Outbound:
+    """The report card in one operator's private chat (a surge's first eyes, or a line of a list opened there):
+    same text and buttons, and every edit of the group's card edits it too (core/outbox.py)."""
+    card = card_message(view, config, edit=False)
+    return replace(card, to=to, ref=copy_ref(card.ref, to))
+
+
+def task_copy(view: CaseView, task: TaskView, config: Deployment, to: Address) -> list[Outbound]:
+    """A task card (and its pin) in one crew member's private chat, following the group card's edits."""
+    return [replace(m, to=to, ref=copy_ref(m.ref, to) if m.ref else "")
+            for m in task_messages(view, task, config, edit=False)]
 
 
 def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: bool, menu: str = "") -> list[Outbound]:
@@ -36,11 +53,12 @@ def task_messages(view: CaseView, task: TaskView, config: Deployment, *, edit: b
         return []  # an agency without a crew group is reached by its members directly
     priority = priority_of(view, config)
     text, buttons, ref = task_text(view, task, config), task_buttons(view, task, config, menu), f"task:{task.id}"
+    line = task_line(view, task, config)
     if edit:
         return [Outbound(to=group, text=text, choices=buttons, columns=2, priority=edit_priority(priority),
-                         edit_of=ref, case_id=view.id)]
+                         edit_of=ref, case_id=view.id, line=line)]
     out = [Outbound(to=group, text=text, photo_media_id=view.photo_media_id, choices=buttons, columns=2,
-                    priority=priority, ref=ref, case_id=view.id)]
+                    priority=priority, ref=ref, case_id=view.id, line=line)]
     if view.latitude is not None and view.longitude is not None:
         out.append(Outbound(to=group, location=GeoPoint(view.latitude, view.longitude), priority=priority,
                             case_id=view.id))
