@@ -19,9 +19,10 @@ does not wait for its card in the group either, so what is compared is the citiz
 Each side gets its own `FakeTelegram(connections=40)` (deliveries concurrent across chats, in order within
 a chat, as Telegram's max_connections) enforcing Telegram's send limits (30/s overall, 20/min per group,
 about 1/s per private chat with a burst of 3), and the same `--citizens` citizens starting at the same
-moment. Each walks the report as the load bench's `citizen()` does (text, `type:fire`, `skip` photo, pin,
-`skip` description, `confirm:send`, wait for "Nomor tiket Anda"), answering as soon as the bot's message
-arrives (or after `--think` seconds), with pins spread inside the service area. Printed for each side:
+moment. Each walks a fire report as the load bench's `walk()` does, answering the bot's latest message as soon
+as it arrives (or after `--think` seconds): "tolong ada kejadian", `type:fire`, the pin (urgent: where first),
+`skip` the photo, "⏭ Lewati" for the call-back number, `confirm:send`, until "Nomor tiket Anda"; pins spread
+inside the service area. The peer asks the same questions in the same six messages. Printed for each side:
 updates delivered, wall time, sustained updates/s, webhook acknowledgement p50/p99/max, a citizen's walk
 (first message → ticket) p50/p99 and the limit violations the fake saw; then Siaga112/peer ratios.
 Figures only, nothing asserted; the driver, both fakes and the bot under test share one event loop.
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import hmac
 import logging
+import os
 import random
 import sys
 import time
@@ -76,7 +78,9 @@ try:  # PTB's own limiter needs the optional aiolimiter package
 except ImportError:
     AIORateLimiter = None
 
-PEER_DB, REDIS = "siaga_peer", "redis://127.0.0.1:6379/13"
+# SIAGA_BENCH_DB / SIAGA_BENCH_REDIS: another database, for two benches on one machine at once
+PEER_DB = os.environ.get("SIAGA_BENCH_DB", "siaga_peer")
+REDIS = os.environ.get("SIAGA_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 FIRST, CONNECTIONS, SECRET, LANG = 900_000, 40, "peer-secret_112", "id"
 WALK_TIMEOUT = 600.0
 
@@ -122,48 +126,46 @@ class Watch:
                 pass
 
 
-def button(data: str):
-    """Matches a message carrying an inline button with this callback data."""
-    return lambda m: any(b.get("callback_data") == data
-                         for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row)
-
-
-def saying(fragment: str):
-    """Matches a message whose text or caption contains `fragment`."""
-    return lambda m: fragment in (m.get("text") or m.get("caption") or "")
-
-
 def spot(n: int) -> tuple[float, float]:
     """A pin inside Sumenep's box, ≥ 1 km from every other citizen's pin: no same-incident flags."""
     return -7.0 - (n % 45) * 0.01, 113.8 + (n // 45) * 0.05 + (n % 45) * 0.01
 
 
+def reply_skip(message: dict) -> str | None:
+    """The reply keyboard's other button when the message asks for the phone number ("⏭ Lewati")."""
+    rows = (message.get("_reply_markup") or {}).get("keyboard") or []
+    keys = [key if isinstance(key, dict) else {"text": key} for row in rows for key in row]
+    if not any(key.get("request_contact") for key in keys):
+        return None
+    return next((key["text"] for key in keys if not key.get("request_contact")), None)
+
+
 async def walk(fake: FakeTelegram, watch: Watch, uid: int, pin: tuple[float, float], think: float) -> float:
-    """The citizen() of bench/load.py (now in bench/citizens.py), for a fire: each step after the bot's answer."""
-    async def pause():
+    """A fire told in the citizen's own words (bench/citizens.py's walk): each step answers the bot's latest
+    message the moment it arrives — the type, the pin, skip the photo, skip the number, send."""
+    began, seen = time.monotonic(), 0
+    await fake.send_text(uid, "tolong ada kejadian")
+    while True:
+        await watch.wait(uid, lambda m: True, since=seen)
+        messages = watch.messages(uid)
+        seen, last = len(messages), messages[-1]
+        data, text = [b for row in (last.get("reply_markup") or {}).get("inline_keyboard", [])
+                      for b in (x.get("callback_data") for x in row)], last.get("text") or ""
+        if "Nomor tiket Anda: " in text:
+            assert len(text.split("Nomor tiket Anda: ")[1][:12]) == 12
+            return time.monotonic() - began
         if think:
             await asyncio.sleep(think)
-    began = time.monotonic()
-    await fake.send_text(uid, "tolong ada kebakaran")
-    menu = await watch.wait(uid, button("type:fire"))
-    await pause()
-    await fake.press_button(uid, menu, "type:fire")
-    ask = await watch.wait(uid, button("skip"))
-    await pause()
-    await fake.press_button(uid, ask, "skip")
-    await watch.wait(uid, saying("Di mana lokasinya"))
-    since = len(fake._sent_ids.get(uid, []))
-    await pause()
-    await fake.send_location(uid, *pin)
-    ask = await watch.wait(uid, button("skip"), since=since)
-    await pause()
-    await fake.press_button(uid, ask, "skip")
-    confirm = await watch.wait(uid, button("confirm:send"))
-    await pause()
-    await fake.press_button(uid, confirm, "confirm:send")
-    done = await watch.wait(uid, saying("Nomor tiket Anda"))
-    assert len(done["text"].split("Nomor tiket Anda: ")[1][:12]) == 12
-    return time.monotonic() - began
+        if "type:fire" in data or "type:more" in data:
+            await fake.press_button(uid, last, "type:fire" if "type:fire" in data else "type:more")
+        elif "confirm:send" in data:
+            await fake.press_button(uid, last, "confirm:send")
+        elif "skip" in data:
+            await fake.press_button(uid, last, "skip")
+        elif (skip := reply_skip(last)) is not None:
+            await fake.send_text(uid, skip)
+        elif "Di mana lokasinya" in text:
+            await fake.send_location(uid, *pin)
 
 
 @dataclass
@@ -221,13 +223,14 @@ async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) 
         register_people(fake, config, citizens, FIRST)
         async with gateway(fake, url, redis_url=REDIS, config=config, run_worker=False, workers=1):
             await crowd(fake, watch, figures, citizens, seed, think)
-    figures.notes.append(f"web + 1 worker, PostgreSQL `{PEER_DB}` + Redis db 13, durable inbox and outbox")
+    figures.notes.append(f"web + 1 worker, PostgreSQL `{PEER_DB}` + Redis {REDIS.rsplit('/', 1)[-1]}, "
+                         "durable inbox and outbox")
     return figures
 
 
 # ---- the peer: a conversationbot.py-style PTB bot ----------------------------------------------
 
-TYPE, PHOTO, LOCATION, DESCRIPTION, CONFIRM = range(5)
+TYPE, LOCATION, PHOTO, PHONE, CONFIRM = range(5)
 
 
 class StandInLimiter(BaseRateLimiter[int]):
@@ -293,9 +296,12 @@ class PeerBot:
             InlineKeyboardButton(t(LANG, "button.cancel"), callback_data="confirm:cancel")]])
         self.share = ReplyKeyboardMarkup([[KeyboardButton(t(LANG, "button.share_location"), request_location=True)]],
                                          resize_keyboard=True, one_time_keyboard=True)
+        self.number = ReplyKeyboardMarkup([[KeyboardButton(t(LANG, "talk.button_my_number"), request_contact=True)],
+                                           [KeyboardButton(t(LANG, "button.skip"))]],
+                                          resize_keyboard=True, one_time_keyboard=True)
 
     def handler(self) -> ConversationHandler:
-        """States mirroring Siaga112's: type → photo → location → description → confirm."""
+        """States mirroring Siaga112's for a fire: type → location (urgent: where first) → photo → phone → confirm."""
         text = filters.TEXT & ~filters.COMMAND
         with warnings.catch_warnings():  # per_message=False with CallbackQueryHandlers: what such bots do
             warnings.simplefilter("ignore", PTBUserWarning)
@@ -303,11 +309,10 @@ class PeerBot:
                 entry_points=[CommandHandler("start", self.start), MessageHandler(text, self.start)],
                 states={
                     TYPE: [CallbackQueryHandler(self.pick_type, pattern=r"^type:")],
+                    LOCATION: [MessageHandler(filters.LOCATION, self.location), MessageHandler(text, self.address)],
                     PHOTO: [CallbackQueryHandler(self.skip_photo, pattern=r"^skip$"),
                             MessageHandler(filters.PHOTO, self.photo)],
-                    LOCATION: [MessageHandler(filters.LOCATION, self.location), MessageHandler(text, self.address)],
-                    DESCRIPTION: [CallbackQueryHandler(self.skip_description, pattern=r"^skip$"),
-                                  MessageHandler(text, self.description)],
+                    PHONE: [MessageHandler(filters.CONTACT | text, self.phone)],
                     CONFIRM: [CallbackQueryHandler(self.confirm, pattern=r"^confirm:")],
                 },
                 fallbacks=[CommandHandler("batal", self.cancel)],
@@ -315,9 +320,10 @@ class PeerBot:
 
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         context.user_data.clear()
+        context.user_data["description"] = (update.message.text or "").strip()  # the citizen's words are kept
         greeting = t(LANG, "report.greeting", region=self.config.region.name,
                      number=self.config.region.emergency_number)
-        await update.message.reply_text(f"{greeting}\n\n{t(LANG, 'report.ask_type')}", reply_markup=self.types)
+        await update.message.reply_text(f"{greeting}\n\n{t(LANG, 'talk.type_unknown')}", reply_markup=self.types)
         return TYPE
 
     async def pick_type(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -327,24 +333,8 @@ class PeerBot:
         if it is None:
             return TYPE
         context.user_data["type"] = it
-        if it.photo == "none":
-            return await self.ask_location(update)
-        key = "report.ask_photo_optional" if it.photo != "required" or it.urgent else "report.ask_photo_required"
-        await query.message.reply_text(t(LANG, key), reply_markup=self.skip if key.endswith("optional") else None)
-        return PHOTO
-
-    async def ask_location(self, update: Update) -> int:
-        await update.effective_message.reply_text(t(LANG, "report.ask_location"), reply_markup=self.share)
+        await query.message.reply_text(t(LANG, "report.ask_location"), reply_markup=self.share)
         return LOCATION
-
-    async def skip_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        await update.callback_query.answer()
-        return await self.ask_location(update)
-
-    async def photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        context.user_data["photo"] = update.message.photo[-1].file_id
-        await update.message.reply_text(t(LANG, "report.photo_received"))
-        return await self.ask_location(update)
 
     async def location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         pin = update.message.location
@@ -354,26 +344,35 @@ class PeerBot:
                                               number=self.config.region.emergency_number))
             return LOCATION
         context.user_data["where"] = t(LANG, "summary.pin", lat=f"{pin.latitude:.5f}", lon=f"{pin.longitude:.5f}")
-        return await self.ask_description(update, t(LANG, "report.location_received"))
+        return await self.ask_photo(update, t(LANG, "talk.pin_received"))
 
     async def address(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         if len(update.message.text.strip()) < 4:
             await update.message.reply_text(t(LANG, "report.hint_location"))
             return LOCATION
         context.user_data["where"] = update.message.text.strip()
-        return await self.ask_description(update, "")
+        return await self.ask_photo(update, "")
 
-    async def ask_description(self, update: Update, before: str) -> int:
-        ask = t(LANG, "report.ask_description")
+    async def ask_photo(self, update: Update, before: str) -> int:
+        ask = t(LANG, "report.ask_photo_optional")
         await update.message.reply_text(f"{before}\n\n{ask}" if before else ask, reply_markup=self.skip)
-        return DESCRIPTION
+        return PHOTO
 
-    async def skip_description(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    async def skip_photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await update.callback_query.answer()
-        return await self.summary(update, context)
+        return await self.ask_phone(update)
 
-    async def description(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        context.user_data["description"] = update.message.text.strip()
+    async def photo(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        context.user_data["photo"] = update.message.photo[-1].file_id
+        return await self.ask_phone(update)
+
+    async def ask_phone(self, update: Update) -> int:
+        await update.effective_message.reply_text(t(LANG, "talk.ask_phone"), reply_markup=self.number)
+        return PHONE
+
+    async def phone(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        if update.message.contact is not None:
+            context.user_data["phone"] = update.message.contact.phone_number
         return await self.summary(update, context)
 
     async def summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -381,7 +380,8 @@ class PeerBot:
         text = t(LANG, "report.summary", type=d["type"].name.get(LANG), location=d["where"],
                  photo=t(LANG, "summary.photo_yes" if d.get("photo") else "summary.photo_no"),
                  description=d.get("description") or "-")
-        await update.effective_message.reply_text(text, reply_markup=self.confirm_buttons)
+        await update.effective_message.reply_text(f"{text}\n\n{t(LANG, 'talk.summary_add')}",
+                                                  reply_markup=self.confirm_buttons)
         return CONFIRM
 
     async def confirm(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

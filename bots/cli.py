@@ -23,6 +23,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     for warning in config.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{settings_path}: ok ({len(config.agencies)} agencies, {len(config.incident_types)} incident types)")
+    area = config.operators.routing == "area"
+    for desk in config.operators.desks:  # the operators' further groups, and what reaches each
+        share = (", ".join(desk.kecamatan) or "-") if area else "a share of all (round_robin)"
+        print(f"desk {desk.name!r}: group {desk.telegram_chat_id}, reports: {share}")
     return 0
 
 

@@ -12,11 +12,14 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Limit:
-    """At most `count` sends per `window` seconds for `key` (e.g. one Telegram group)."""
+    """At most `count` sends per `window` seconds for `key` (e.g. one Telegram group). `platform`: the platform
+    counts these sends too, so if the shared store loses its windows (Redis restarted without persistence) the
+    platform's still run and the key is held back one window; our own abuse limits just start afresh."""
 
     key: str
     count: int
     window: float
+    platform: bool = False
 
 
 class Coordinator(Protocol):

@@ -41,7 +41,7 @@ CITIZEN_PREFIXES = ("report.", "photo.", "hint.", "status.", "state.", "language
                     "notice.", "care.", "flood.", "reject.", "web.chat_", "webchat.", "talk.", "place.")
 CITIZEN_KEYS = frozenset({"help.citizen", "button.skip", "button.send", "button.cancel", "button.share_location",
                           "draft.citizen_made", "drill.marker", "web.footer", "intake.follow_up_first", "rating.ask",
-                          "rating.thanks", "rating.done", "rating.already", "rating.not_open"})
+                          "rating.thanks", "rating.done", "rating.already", "rating.not_open", "surge.citizen"})
 
 
 def citizen_facing(key: str) -> bool:

@@ -75,9 +75,13 @@ def copy_ref(ref: str, to: Address) -> str:
     return f"{ref}@{to}"
 
 
-async def _copies(session: AsyncSession, ref: str) -> list[tuple[str, Address]]:
-    """The private copies of a card ever queued: (their ref, the chat they went to)."""
-    refs = (await session.execute(select(OutboxItem.ref).where(OutboxItem.ref.like(f"{ref}@%")).distinct()))
+async def _copies(session: AsyncSession, ref: str, case_id: int | None) -> list[tuple[str, Address]]:
+    """The private copies of a card ever queued: (their ref, the chat they went to). Looked up among the case's
+    messages (an indexed column: a LIKE on refs alone reads the whole outbox under PostgreSQL's collations)."""
+    if case_id is None:
+        return []
+    refs = (await session.execute(select(OutboxItem.ref).where(
+        OutboxItem.case_id == case_id, OutboxItem.ref.like(f"{ref}@%")).distinct()))
     return [(copy, Address.parse(copy.partition("@")[2])) for copy in sorted(r for r in refs.scalars() if r)]
 
 
@@ -94,7 +98,7 @@ async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *,
         await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
                                                        OutboxItem.status == "pending").values(status="superseded"))
         if "@" not in message.edit_of:  # the card's private copies show the same
-            for ref, to in await _copies(session, message.edit_of):
+            for ref, to in await _copies(session, message.edit_of, message.case_id):
                 await enqueue(session, replace(message, to=to, edit_of=ref), now)
     if message.merge and message.to.channel == "telegram":
         joined = await _join_waiting(session, message, group)

@@ -96,7 +96,7 @@ async def sweep(session: AsyncSession, now: datetime, retention_days: int, batch
     done.inbox = rows_affected(await session.execute(delete(InboxItem).where(  # parked and failed ones too
         InboxItem.status.in_(("done", *inbox.PARKED_STATES)), InboxItem.received_at < cutoff)))
     done.outbox = rows_affected(await session.execute(delete(OutboxItem).where(
-        OutboxItem.status.in_(("sent", "dead", "superseded")), OutboxItem.created_at < cutoff)))
+        OutboxItem.status.in_(("sent", "dead", "superseded", "batched")), OutboxItem.created_at < cutoff)))
     if audit_days is not None:
         done.audit = await audit.prune(session, now, audit_days)
         done.signin_throttle = await accounts.prune_throttle(session, now)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cases import OPEN_STATES
+from core.cases import OPEN_STATES, CaseState
 from core.config import Deployment
 from core.models import Case
 
@@ -31,13 +31,14 @@ def _same_address(a: str | None, b: str | None) -> bool:
 
 
 async def probable_duplicates(session: AsyncSession, case: Case, config: Deployment) -> list[tuple[Case, int | None]]:
-    """Earlier open cases of the same type within the configured distance and time, nearest first,
-    with the distance in metres (None when matched on the typed address)."""
+    """Earlier open cases of the same type (and both drills or both real) within the configured distance and
+    time, nearest first, with the distance in metres (None when matched on the typed address)."""
     rule = config.duplicates
     assert case.submitted_at is not None  # only a submitted case is compared
     since = case.submitted_at - timedelta(minutes=rule.window_minutes)
     stmt = select(Case).where(Case.id < case.id, Case.incident_type == case.incident_type,
-                              Case.submitted_at >= since, Case.state.in_([s.value for s in OPEN_STATES]))
+                              Case.submitted_at >= since, Case.state.in_([s.value for s in OPEN_STATES]),
+                              Case.drill.is_(bool(case.drill)))
     found: list[tuple[Case, int | None]] = []
     for other in (await session.execute(stmt.order_by(Case.id.desc()).limit(50))).scalars():
         if (case.latitude is not None and case.longitude is not None
@@ -48,6 +49,31 @@ async def probable_duplicates(session: AsyncSession, case: Case, config: Deploym
         elif _same_address(case.address_text, other.address_text):
             found.append((other, None))
     return sorted(found, key=lambda pair: (pair[1] is None, pair[1] or 0))
+
+
+# A report joins a case still waiting or being handled; once the crew is done a new report may be a new fire.
+JOINABLE = frozenset(OPEN_STATES - {CaseState.RESOLVED})
+
+
+async def cluster_for(session: AsyncSession, case: Case, config: Deployment) -> Case | None:
+    """The open case a new report joins by itself: the nearest probable duplicate still being handled that
+    this reporter does not already follow, locked (its report count changes with each join)."""
+    for other, _ in await probable_duplicates(session, case, config):
+        if other.state not in JOINABLE or await _follows(session, case, other):
+            continue
+        stmt = select(Case).where(Case.id == other.id).with_for_update().execution_options(populate_existing=True)
+        locked = (await session.execute(stmt)).scalar_one()
+        if locked.state in JOINABLE:  # still, now that no one else can change it
+            return locked
+    return None
+
+
+async def _follows(session: AsyncSession, case: Case, other: Case) -> bool:
+    """The reporter already reported `other` or joined it: a second report of theirs is for the operator to judge
+    (one worried person reporting again is not a second witness)."""
+    stmt = select(Case.id).where(Case.reporter_id == case.reporter_id, Case.id != case.id,
+                                 or_(Case.id == other.id, Case.duplicate_of_id == other.id)).limit(1)
+    return (await session.execute(stmt)).first() is not None
 
 
 async def reporter_history(session: AsyncSession, reporter_id: int, before_case_id: int) -> tuple[int, int]:

@@ -56,9 +56,11 @@ def _measure(pairs: Sequence[tuple[datetime, datetime | None]], target: int, now
 
 
 def answer(cases: Sequence[Case], now: datetime) -> Standard:
-    """Urgent chat reports (not drills): submitted → an operator's first action within 60 s."""
+    """Urgent chat reports (not drills): submitted → an operator's first action within 60 s. A report that joined
+    an open case by itself (a cluster: `operator` "system") was answered by that case's handling, not counted twice."""
     pairs = [(c.submitted_at, c.first_action_at) for c in cases
-             if c.urgent and not c.drill and c.intake in CHAT_INTAKES and c.submitted_at is not None]
+             if c.urgent and not c.drill and c.intake in CHAT_INTAKES and c.submitted_at is not None
+             and c.operator != "system"]
     measured, within = _measure(pairs, ANSWER_SECONDS, now)
     return Standard("answer", ANSWER_SECONDS, GOAL, measured, within)
 

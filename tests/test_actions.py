@@ -11,7 +11,8 @@ from bots.web.case_page import ACTIONS as DASHBOARD_ACTIONS
 from core import button_data
 from core.i18n import catalog
 from core.messages import Address, Inbound, Kind
-from workflows import abandoned_draft, card_messages, crew_tasks, keyboards, operator_desk
+from core.outbox_lists import Line
+from workflows import abandoned_draft, batch_card, card_messages, crew_tasks, keyboards, operator_desk
 from workflows import actions as A
 from workflows.cards import CaseView, Similar, TaskView
 from workflows.conversation_state import Draft
@@ -55,6 +56,8 @@ def every_button(config) -> list[tuple[str, int]]:
     unfinished = abandoned_draft.card(config, Draft(NOW.isoformat(), "fire"),
                                       abandoned_draft.Reporter(41, "telegram", "5001", "Budi", None))
     out += [(c.data, 41) for c in unfinished.choices]
+    listed = [Line("card:41", 41, "SMP-12-34-56", "", NOW), Line("task:8", 8, "SMP-12-34-56", "", NOW)]
+    out += [(c.data, line.target) for c, line in zip(batch_card.choices(listed), listed, strict=True)]
     return out
 
 
@@ -76,8 +79,8 @@ def test_every_entry_has_a_right_a_handler_and_a_translated_label():
         assert isinstance(action.right, A.Right) and action in HANDLERS, action.code
         if action.label:
             assert all(action.label in catalog(lang) for lang in ("id", "en")), action.label  # staff: id and en
-    assert set(operator_desk.DECISIONS) == {a for a in A.TABLE if a.code.startswith("case:")}
-    assert set(crew_tasks.DECISIONS) == {a for a in A.TABLE if a.code.startswith("task:")}
+    assert set(operator_desk.DECISIONS) == {a for a in A.TABLE if a.code.startswith("case:")} - A.OPENERS
+    assert set(crew_tasks.DECISIONS) == {a for a in A.TABLE if a.code.startswith("task:")} - A.OPENERS
     assert {a.right for a in A.BUTTONS.values()} == {A.Right.OPERATOR, A.Right.CREW}
 
 

@@ -80,7 +80,7 @@ def test_every_field_survives_the_trip_through_json():
                      location_label="📍", request_contact=True, contact_label="☎", menu_label="☰",
                      remove_keyboard=True, photo_media_id=4, location=GeoPoint(-7.5, 113.25),
                      answer_callback="cb", priority=Priority.URGENT, ref="r", edit_of="card:1", force_reply=True,
-                     template="status_update", case_id=9, columns=3, merge="new_case")
+                     template="status_update", case_id=9, columns=3, merge="new_case", line="🚨 SMP-1 · 🔥")
     unset = Outbound(every.to)
     assert all(getattr(every, f.name) != getattr(unset, f.name) for f in fields(Outbound) if f.name != "to")
     assert outbox.decode(json.loads(json.dumps(asdict(every)))) == every

@@ -1,7 +1,12 @@
-"""A second report of the same fire is flagged on the card; one press merges it and both reporters follow."""
+"""A second report of the same fire is flagged on the card; one press merges it and both reporters follow.
+
+With `duplicates.auto_join` off: the operators merge by hand (tests/test_clusters.py: joined by themselves)."""
 from __future__ import annotations
 
+import pytest
+
 from core.models import Case
+from tests.conftest import fresh_database_url
 from tests.e2e_support import (
     CITIZEN,
     OPERATORS,
@@ -15,9 +20,22 @@ from tests.e2e_support import (
     texts,
     wait_text,
 )
-from tests.harness import eventually
+from tests.harness import eventually, gateway
 from tests.images import phone_jpeg
 from tests.test_e2e_casework import DAMKAR, OPERATOR, REGU_A, card_of, case_id_of, load, task_card, task_id_of
+
+
+@pytest.fixture(params=["embedded", "production"])
+async def gw(request, fake, tmp_path, redis_url, config):
+    """The two shapes of tests/conftest.py's `gw`, with reports left for the operators to merge."""
+    manual = config.model_copy(update={"duplicates": config.duplicates.model_copy(update={"auto_join": False})})
+    if request.param == "embedded":
+        async with gateway(fake, await fresh_database_url("sqlite", tmp_path), config=manual) as g:
+            yield g
+    else:
+        async with gateway(fake, await fresh_database_url("postgres", tmp_path), redis_url=redis_url,
+                           run_worker=False, workers=2, config=manual) as g:
+            yield g
 
 
 async def report_nearby(fake, user: int, lat: float, lon: float) -> str:

@@ -44,6 +44,7 @@ def used_keys(globs: tuple[str, ...] = CODE) -> set[str]:
         keys |= set(KEY.findall(path.read_text()))
     families = {
         "state.{": [f"state.{s.value}" for s in CaseState],
+        "batch.state.{": [f"batch.state.{s.value}" for s in CaseState],
         "photo.{": [f"photo.{r}" for r in ("too_large", "not_image", "unsupported_format", "unreadable",
                                            "too_small", "too_many_pixels")],
         "hint.{": [f"hint.{k}" for k in ("voice", "sticker", "video", "contact", "document", "other")],

@@ -41,6 +41,9 @@ async def case_of(s, who: Reporter, ticket: str, at, closed: bool = True, photo:
         s.add(Attachment(case_id=case.id, task_id=task.id, media_id=media.id, by="telegram:3001", created_at=at))
     s.add(OutboxItem(channel="whatsapp", chat_id=who.external_id, payload={"text": "Rumah Pak Slamet"}, priority=10,
                      status="sent", not_before=at, case_id=case.id, created_at=at))
+    s.add(OutboxItem(channel="telegram", chat_id="-1001000000001#p20", payload={"text": "Rumah Pak Slamet"},
+                     priority=20, status="batched", batch_ref="batch:1", ref=f"card:{case.id}", not_before=at,
+                     case_id=case.id, created_at=at))  # a card folded into a list of waiting reports
     if closed:
         casework.close(s, case, "telegram:1001", at + timedelta(hours=1))
         casework.rate(s, case, 4, f"whatsapp:{who.external_id}", at + timedelta(hours=2))

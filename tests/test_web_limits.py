@@ -27,11 +27,14 @@ CROWD, OTHER = "203.0.113.7", "198.51.100.9"  # one mobile network's shared addr
 
 
 @pytest.fixture
-async def production(fake, tmp_path, redis_url):
+async def production(fake, tmp_path, redis_url, config):
     """PostgreSQL + Redis, web plus two workers: two processes hold reports at once (the embedded shape on SQLite
-    runs the same code in the window test below)."""
+    runs the same code in the window test below). One address's reports of one spot would join one case
+    (tests/test_clusters.py): left apart here, to count the cards the limits let through."""
     url = await fresh_database_url("postgres", tmp_path)
-    async with gateway(fake, url, redis_url=redis_url, clock=FakeClock(), run_worker=False, workers=2) as g:
+    apart = config.model_copy(update={"duplicates": config.duplicates.model_copy(update={"auto_join": False})})
+    async with gateway(fake, url, redis_url=redis_url, clock=FakeClock(), run_worker=False, workers=2,
+                       config=apart) as g:
         yield g
 
 

@@ -102,6 +102,8 @@ CASE_CLOSE = _case("close", "button.op_close", "close")
 # --- the case page only (typed there, never a button in a group) ------------------------------------
 CASE_NOTE = _case("note", "", "note", Arg.TEXT)                    # a note into the timeline
 CASE_CALLED_BACK = _case("called_back", "", "called", Arg.STARS)   # the caller was called back (+ their rating)
+# --- a line of a list of waiting cards (a surge): the whole card in the presser's private chat ---------
+CASE_OPEN = _case("open", "", "open")
 
 # --- the task cards (crews) --------------------------------------------------------------------------
 TASK_ACCEPT = _task("accept", "button.tk_acc", "acc")
@@ -114,6 +116,7 @@ TASK_SUPPORT_FROM = _task("support_from", "", "supto", Arg.AGENCY)
 TASK_DONE = _task("done", "button.tk_done", "done")
 TASK_SEND = _task("send", "button.tk_send", "send")
 TASK_BACK = _task("back", "button.back", "back")
+TASK_OPEN = _task("open", "", "open")  # a line of a crew group's list of waiting tasks
 # --- an operator enters a crew's step heard by radio (case page) -------------------------------------
 TASK_FOR_ACCEPT = Action("task:for_accept", Right.OPERATOR, "", "tk:facc", Arg.ETA_CREW)
 TASK_FOR_ARRIVE = Action("task:for_arrive", Right.OPERATOR, "", "tk:farr")
@@ -136,9 +139,9 @@ CMD_LAPOR = Action("lapor", Right.OPERATOR)              # /lapor: enter a call 
 
 TABLE: tuple[Action, ...] = (
     CASE_VERIFY, CASE_PICK_AGENCY, CASE_SEND_TO, CASE_REJECT, CASE_REJECT_WHY, CASE_DUPLICATE, CASE_SAME_AS,
-    CASE_CALL, CASE_BACK, CASE_CLOSE, CASE_NOTE, CASE_CALLED_BACK,
+    CASE_CALL, CASE_BACK, CASE_CLOSE, CASE_NOTE, CASE_CALLED_BACK, CASE_OPEN,
     TASK_ACCEPT, TASK_ETA, TASK_REFUSE, TASK_REFUSE_WHY, TASK_ARRIVED, TASK_SUPPORT, TASK_SUPPORT_FROM, TASK_DONE,
-    TASK_SEND, TASK_BACK, TASK_FOR_ACCEPT, TASK_FOR_ARRIVE, TASK_FOR_DONE,
+    TASK_SEND, TASK_BACK, TASK_OPEN, TASK_FOR_ACCEPT, TASK_FOR_ARRIVE, TASK_FOR_DONE,
     DRAFT_MAKE,
     CMD_CATATAN,
     CMD_KASUS, CMD_TUTUP, CMD_BLOKIR, CMD_BUKA_BLOKIR, CMD_MASUK, CMD_KELUAR, CMD_PIKET, CMD_STATISTIK, CMD_LAPOR,
@@ -146,6 +149,8 @@ TABLE: tuple[Action, ...] = (
 BUTTONS: dict[str, Action] = {a.code: a for a in TABLE if not a.is_command}
 OLD_BUTTONS: dict[str, Action] = {a.old: a for a in TABLE if a.old}
 COMMANDS: dict[str, Action] = {a.code: a for a in TABLE if a.is_command}
+# Buttons that decide nothing about the case or task: they open its card in a private chat (bots/services/open_card)
+OPENERS = frozenset({CASE_OPEN, TASK_OPEN})
 STAFF_COMMANDS = frozenset(a.code for a in COMMANDS.values() if a.right in (Right.STAFF, Right.OVERSIGHT))
 SCOPES = frozenset(code.split(":")[0] for code in [*BUTTONS, *OLD_BUTTONS])  # "case", "task", "op", "tk"
 assert len(BUTTONS) + len(COMMANDS) == len(TABLE) and len(OLD_BUTTONS) == len(BUTTONS), "a code used twice"

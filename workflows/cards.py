@@ -70,9 +70,21 @@ class CaseView:
     place: str = ""  # "Desa Pabian, Kec. Kota Sumenep" from the gazetteer (core.gazetteer.label), "" if unknown
     place_match: str | None = None  # pin_inside | pin_nearest | typed_confirmed | typed_unmatched
     place_distance_m: float | None = None  # from the desa's centre, for pin_nearest
+    desk: str | None = None  # the operators' group showing its card (Case.desk_chat_id); None: the main one
+    joined: tuple[Joined, ...] = ()  # the latest reports that joined it (workflows/cluster.py), newest first
 
     def task(self, task_id: int) -> TaskView | None:
         return next((x for x in self.tasks if x.id == task_id), None)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Another report of the same incident, merged into this case: who reported it and how to reach them."""
+
+    ticket: str
+    submitted_at: datetime
+    name: str
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,10 @@ def _intake(view: CaseView, config: Deployment, lang: str) -> list[str]:
         lines.append(t(lang, "card.priority_raised", count=view.report_count))
     elif view.report_count > 1:
         lines.append(t(lang, "card.reports", count=view.report_count))
+    lines += [t(lang, "cluster.card_reporter", ticket=j.ticket, when=local_time(config, j.submitted_at, "%H:%M"),
+                contact=j.contact, name=quoted(j.name, NAME_CHARS)) for j in view.joined]
+    if (more := view.report_count - 1 - len(view.joined)) > 0 and view.joined:
+        lines.append(t(lang, "cluster.card_more", count=more))
     earlier, pranks = view.history
     lines.append(t(lang, "card.history", total=earlier, pranks=pranks) if earlier else t(lang, "card.history_new"))
     for other in view.similar:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.config import Deployment
 from core.i18n import t
 from core.messages import Outbound, Priority
-from workflows.addresses import operators_address
+from workflows.addresses import desk_address
 from workflows.cards import CaseView, agency_name
 from workflows.desk_replies import Follower, tell
 
@@ -35,10 +35,10 @@ def phone_list(config: Deployment, codes: list[str], lang: str) -> str:
 
 
 def phone_alert(view: CaseView, codes: list[str], config: Deployment) -> Outbound:
-    """The operators' group: these agencies did not get the task by chat, phone them now."""
+    """The case's operators' group: these agencies did not get the task by chat, phone them now."""
     lang = config.region.default_language
     text = t(lang, "channels.phone_alert", ticket=view.ticket, agencies=phone_list(config, codes, lang))
-    return Outbound(to=operators_address(config), text=text, case_id=view.id,
+    return Outbound(to=desk_address(config, view.desk), text=text, case_id=view.id,
                     priority=Priority.URGENT if view.urgent else Priority.NORMAL)
 
 

@@ -15,7 +15,7 @@ from core.config import OVER_AN_HOUR, Deployment
 from core.i18n import t
 from core.messages import Outbound, Priority
 from workflows import actions as A
-from workflows.addresses import operators_address
+from workflows.addresses import desk_address
 from workflows.card_messages import card_message, crew_direct, crew_taken_notices, crew_whatsapp_tasks, task_messages
 from workflows.cards import NAME_CHARS, CaseView, TaskView
 from workflows.desk_replies import (
@@ -181,7 +181,7 @@ DECISIONS: dict[A.Action, Callable[[TaskView, str, DeskContext], Decision]] = {
                                                else Refusal("crew.wrong_task_state")),
     A.TASK_FOR_DONE: _finish_for,
 }
-assert set(DECISIONS) == {a for a in A.TABLE if a.scope == "task"}, "a task-card button without a decision"
+assert set(DECISIONS) == {a for a in A.TABLE if a.scope == "task"} - A.OPENERS, "a task-card button without a decision"
 
 
 def decide(pressed: A.Pressed, task: TaskView, ctx: DeskContext) -> Decision:
@@ -210,7 +210,7 @@ def messages(decision: Decision, before: CaseView, outcome: Outcome, ctx: DeskCo
         return Reply()
     if isinstance(decision, ShowMenu):
         return Reply(tuple(task_menu(view, task_id, ctx, decision.menu)))
-    primary, ops = task.support_of is None, operators_address(config)
+    primary, ops = task.support_of is None, desk_address(config, view.desk)
     out = after_change(view, task, ctx)
     match decision:
         case Accept(eta=eta) | AcceptFor(eta=eta):
@@ -255,8 +255,9 @@ def resolution(view: CaseView, outcome: Outcome, config: Deployment) -> list[Out
     return out + (ratings(outcome.followers, config, view) if view.state == "closed" else [])
 
 
-def documentation_kept(ticket: str, case_id: int, task_agency: str, media_id: int, ctx: DeskContext) -> Reply:
-    """A documentation photo reached the operators; the crew member hears it was kept."""
+def documentation_kept(ticket: str, case_id: int, task_agency: str, media_id: int, ctx: DeskContext,
+                       desk: str | None = None) -> Reply:
+    """A documentation photo reached the case's operators' group (`desk`); the crew member hears it was kept."""
     text = t(ctx.lang, "desk.documentation", ticket=ticket, agency=agency(ctx, task_agency), name=ctx.name)
-    return Reply((Outbound(to=operators_address(ctx.config), photo_media_id=media_id, case_id=case_id, text=text),),
+    return Reply((Outbound(to=desk_address(ctx.config, desk), photo_media_id=media_id, case_id=case_id, text=text),),
                  t(ctx.lang, "crew.photo_kept"))

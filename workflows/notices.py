@@ -6,7 +6,7 @@ from dataclasses import replace
 from core.config import Deployment
 from core.i18n import LANGUAGES, t
 from core.messages import Address, Choice, Outbound, Priority
-from workflows.addresses import leader_address, operators_address
+from workflows.addresses import desk_address, leader_address
 from workflows.cards import agency_name, citizen_lines
 
 __all__ = ["agencies_text", "billed", "drill_marked", "for_drill", "leader_address", "low_rating_alert",
@@ -54,10 +54,12 @@ def for_drill(out: list[Outbound], config: Deployment, drill: bool) -> list[Outb
             for m in out if config.drills.alert_leaders or m.to not in leaders]
 
 
-def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str = "") -> Outbound:
-    """The operators' alert; the reporter's comment follows quoted, like everything a citizen typed."""
+def low_rating_alert(config: Deployment, ticket: str, stars: int, comment: str = "", *,
+                     desk: str | None = None) -> Outbound:
+    """The alert to the case's operators' group (`desk`); the reporter's comment follows quoted, like everything
+    a citizen typed."""
     lang = config.region.default_language
     lines = [t(lang, "rating.low_alert_head", ticket=ticket, stars="⭐" * stars),
              *citizen_lines(lang, comment=(comment, config.limits.max_description_chars))]
-    return Outbound(to=operators_address(config), text="\n".join(lines),
+    return Outbound(to=desk_address(config, desk), text="\n".join(lines),
                     priority=Priority.NORMAL)

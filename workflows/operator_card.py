@@ -9,9 +9,10 @@ from workflows.card_messages import card_message
 from workflows.cards import CaseView, local_time
 
 
-def on_submitted(view: CaseView, config: Deployment, entered: bool = False) -> list[Outbound]:
+def on_submitted(view: CaseView, config: Deployment, entered: bool = False, leaders: bool = True) -> list[Outbound]:
     """The report card (photo, text, buttons, map link: no separate pin, see cards.map_link) and each leader's
-    notice (`entered`: an operator took it by phone and dispatches it at once, nothing left to verify)."""
+    notice (`entered`: an operator took it by phone and dispatches it at once, nothing left to verify;
+    `leaders` False in a surge: they get one summary every few minutes instead, bots/services/surge.py)."""
     lang = config.region.default_language
     it = config.incident_type(view.incident_type)
     assert it is not None, "a case's type is one of the deployment's"
@@ -21,7 +22,7 @@ def on_submitted(view: CaseView, config: Deployment, entered: bool = False) -> l
     key = "leader.new_entered" if entered else "leader.new_report"
     notice = t(lang, key, ticket=view.ticket, type=it.name.get(lang), urgency=urgency,
                when=local_time(config, view.submitted_at))
-    for leader in config.leadership:
+    for leader in config.leadership if leaders else ():
         if leader.hears_new(it.urgent, it.major):  # `notify` in the deployment file: the Bupati not of every one
             out.append(Outbound(to=leader_address(leader), text=notice, priority=priority, case_id=view.id,
                                 template="status_update", merge="new_reports"))

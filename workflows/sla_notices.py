@@ -7,14 +7,14 @@ from core import sla
 from core.config import Deployment, LeadershipMember
 from core.i18n import t
 from core.messages import Outbound, Priority
-from workflows.addresses import agency_group, leader_address, operators_address
+from workflows.addresses import agency_group, desk_address, leader_address
 from workflows.cards import CaseView, agency_name, local_time, type_name
 
 
 def verify_reminder(view: CaseView, config: Deployment, now: datetime) -> Outbound:
     lang = config.region.default_language
     waited = int((now - view.submitted_at).total_seconds() // 60)
-    return Outbound(to=operators_address(config), priority=Priority.URGENT, case_id=view.id,
+    return Outbound(to=desk_address(config, view.desk), priority=Priority.URGENT, case_id=view.id,
                     text=t(lang, "sla.verify_reminder", ticket=view.ticket,
                            type=type_name(config, view.incident_type, lang),
                            minutes=waited, left=max(sla.minutes_left(now, view.sla_due_at or now), 0)))

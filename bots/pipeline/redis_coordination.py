@@ -12,28 +12,44 @@ from core.coordination import Limit
 
 POOL_SIZE = 64  # connections per process; many more concurrent requests queue for one
 
-# Sliding-window logs over several keys at once, on Redis' clock so every process agrees.
+# Sliding-window logs over several keys at once, on Redis' clock so every process agrees. KEYS[1] is the store's
+# epoch: a hash (id, born) made on first use, so a Redis that came back empty gets a new id. A process that saw
+# another id before knows the windows were lost (`lost`): then each platform limit waits until one whole window
+# has passed since the new epoch was born, because Telegram still counts what was sent just before the restart.
 TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local n = #KEYS - 1
+local known, token = ARGV[3 * n + 1], ARGV[3 * n + 2]
+local epoch = redis.call('HMGET', KEYS[1], 'id', 'born', 'lost')
+local id, born, lost = epoch[1], tonumber(epoch[2]), epoch[3]
+if not id then
+  id, born = token, now
+  redis.call('HSET', KEYS[1], 'id', id, 'born', tostring(now))
+end
+if known ~= '' and known ~= id and not lost then
+  lost = '1'
+  redis.call('HSET', KEYS[1], 'lost', '1')
+end
 local wait = 0
-for i, key in ipairs(KEYS) do
-  local count = tonumber(ARGV[2 * i - 1])
-  local window = tonumber(ARGV[2 * i])
+for i = 1, n do
+  local key, count, window = KEYS[i + 1], tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  if lost and ARGV[3 * i] == '1' and now < born + window then
+    wait = math.max(wait, born + window - now)
+  end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   if redis.call('ZCARD', key) >= count then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    local w = tonumber(oldest[2]) + window - now
-    if w > wait then wait = w end
+    wait = math.max(wait, tonumber(oldest[2]) + window - now)
   end
 end
-if wait > 0 then return tostring(wait) end
-for i, key in ipairs(KEYS) do
-  local member = string.format('%.6f', now) .. ':' .. ARGV[#ARGV]
-  redis.call('ZADD', key, now, member)
-  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 * i]) * 1000) + 1000)
+if wait > 0 then return {tostring(wait), id} end
+for i = 1, n do
+  local member = string.format('%.6f', now) .. ':' .. token
+  redis.call('ZADD', KEYS[i + 1], now, member)
+  redis.call('PEXPIRE', KEYS[i + 1], math.ceil(tonumber(ARGV[3 * i - 1]) * 1000) + 1000)
 end
-return '0'
+return {'0', id}
 """
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -59,6 +75,7 @@ class RedisCoordinator:
         self._release = self.redis.register_script(RELEASE)
         self._renew = self.redis.register_script(RENEW)
         self._events: dict[str, asyncio.Event] = {}
+        self._epoch = ""  # the store's epoch this process last saw (see TAKE); "" until its first take
         self._listener: asyncio.Task | None = None
 
     @asynccontextmanager
@@ -94,15 +111,16 @@ class RedisCoordinator:
     async def take(self, limits: list[Limit], *, when_down: float = 1.0) -> float:
         """Consume a slot in every limit or none; Redis down: `when_down` (sends wait a second rather than overrun a
         platform's limit; the public web chat passes 0, so citizens are not refused while Redis restarts)."""
-        keys = [f"{self.prefix}:rate:{lim.key}" for lim in limits]
+        keys = [f"{self.prefix}:epoch", *(f"{self.prefix}:rate:{lim.key}" for lim in limits)]
         args: list = []
         for lim in limits:
-            args += [lim.count, lim.window]
-        args.append(secrets.token_hex(4))
+            args += [lim.count, lim.window, int(lim.platform)]
+        args += [self._epoch, secrets.token_hex(8)]
         try:
-            return float(await self._take(keys=keys, args=args))
+            wait, self._epoch = await self._take(keys=keys, args=args)
         except aioredis.RedisError:
             return when_down  # without shared counters, send slowly rather than over the limit
+        return float(wait)
 
     async def wake(self, topic: str) -> None:
         try:

@@ -9,10 +9,12 @@ import structlog
 from bots.pipeline.deps import Deps
 from bots.pipeline.metrics import MESSAGES_DEAD, MESSAGES_SENT, SEND_FAILURES, SEND_RETRIES
 from core import outbox
+from core import outbox_lists as lists
 from core.failure import scrubbed
-from core.messages import Address
+from core.messages import Address, Outbound
 from core.models import Case, CaseEvent, Conversation, Media, OutboxItem
 from core.sending import AuthRevoked, RetryLater, ServerError, Undeliverable
+from workflows import batch_card
 
 log = structlog.get_logger()
 WINDOW = timedelta(hours=23, minutes=55)
@@ -60,6 +62,11 @@ class Sender:
         if (paused := self.paused.get(item.channel, 0.0) - asyncio.get_running_loop().time()) > 0:
             await self._postpone(item, paused, "auth_revoked: channel paused", count=False)
             return
+        version = 0  # an edit of a list of waiting cards: the version of its lines this send shows
+        if item.edit_of and item.group_chat is not None:
+            if (relisted := await self._relisted(item, message)) is None:
+                return
+            message, version = relisted
         wait = await self.deps.coord.take(channel.limits(message))
         while 0 < wait <= HOLD:  # a slot within a second: wait for it here rather than write a postponement
             await asyncio.sleep(wait)
@@ -68,10 +75,12 @@ class Sender:
             SEND_RETRIES.labels(item.channel, "own_limit").inc()
             await self._postpone(item, wait, None, count=False)
             return
+        if (folded := await self._folded(item, message)) is not None:
+            item, message = folded
         target = None
         if item.edit_of:
             async with self.deps.sessions() as session:
-                found, original = await outbox.edit_target(session, item.edit_of)
+                found, original = await outbox.edit_target(session, message.edit_of)  # a list's, for a folded card
             if found == "waiting":
                 await self._postpone(item, 1.0, None, count=False)
                 return
@@ -114,7 +123,53 @@ class Sender:
             keeper.cancel()
         async with self.deps.sessions() as session, session.begin():
             await outbox.mark_sent(session, item.id, message_id, self.deps.clock.now())
+            if version and await lists.shown(session, message.edit_of, version):  # a racing edit landed first
+                await outbox.enqueue(session, Outbound(to=message.to, edit_of=message.edit_of,
+                                                       priority=message.priority), self.deps.clock.now(), group=True)
         MESSAGES_SENT.labels(item.channel).inc()
+
+    async def _folded(self, item: OutboxItem, message: Outbound) -> tuple[OutboxItem, Outbound] | None:
+        """A group's queue of new cards reached `surge.batch_after`: this slot carries one list of the most urgent
+        waiting cards (up to `surge.batch_size`, this one first) instead of this card alone."""
+        if item.group_chat is None or item.edit_of or not lists.is_card(item.ref):
+            return None
+        surge, now = self.deps.config.surge, self.deps.clock.now()
+        async with self.deps.sessions() as session, session.begin():
+            if await outbox.waiting_cards(session, item.channel, item.group_chat) < surge.batch_after:
+                return None
+            if (folded := await lists.fold(session, item.id, surge.batch_size, now)) is None:
+                return None
+            listed, lines = folded
+            message = batch_card.list_message(message.to, lines, now, self.deps.config, priority=listed.priority,
+                                              ref=listed.ref or "")
+            lists.keep(listed, message, lines)
+        log.info("cards_listed", lines=len(lines), list_id=listed.id)
+        return listed, message
+
+    async def _relisted(self, item: OutboxItem, message: Outbound) -> tuple[Outbound, int] | None:
+        """An edit of a card folded into a list edits the list: the card's line replaced under the list row's lock,
+        the whole list rendered again (minutes waiting as of now). Other edits pass unchanged (version 0).
+        None: nothing to send now (the list is on its way, or the line shows no change)."""
+        now, ref = self.deps.clock.now(), "" if lists.is_list(item.edit_of) else str(item.edit_of)
+        async with self.deps.sessions() as session, session.begin():
+            list_ref = str(item.edit_of)
+            if ref:
+                found, card = await outbox.edit_target(session, ref)
+                if found != "batched" or card is None:
+                    return message, 0
+                list_ref = str(card.batch_ref)
+            relisted = await lists.relist(session, list_ref, ref, text=message.line)
+            if relisted is not None and relisted.row.status == "sent" and ref and not relisted.due:
+                await outbox.mark_sent(session, item.id, None, now)  # the line already reads so: no edit needed
+                return None
+        if relisted is None:
+            await self._dead(item, "the list to edit was never delivered")
+            return None
+        if relisted.row.status != "sent":
+            await self._postpone(item, 1.0, None, count=False)
+            return None
+        return batch_card.list_message(lists.group_of(relisted.row), relisted.lines, now, self.deps.config,
+                                       priority=message.priority, edit_of=list_ref), relisted.version
 
     async def _hold(self, item: OutboxItem) -> None:
         """Renew the lease every third of it while a slow send (a photo on a bad network) is in flight."""

@@ -13,8 +13,10 @@ from core.i18n import t
 from core.messages import Outbound
 from core.models import Case, Reporter
 from workflows import notices
-from workflows.cards import CHANNEL_NAMES, CaseView, Similar, TaskView
+from workflows.cards import CHANNEL_NAMES, CaseView, Joined, Similar, TaskView
 from workflows.desk_replies import Follower
+
+JOINED_ON_CARD = 3  # the card names the latest few who joined; the case page lists them all
 
 
 async def case_view(session: AsyncSession, case: Case, config: Deployment, now: datetime | None = None) -> CaseView:
@@ -28,10 +30,8 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment, now: 
     reporter = await session.get(Reporter, case.reporter_id)
     tasks = await casework.tasks_of(session, case.id)
     duplicate_of = (await session.get(Case, case.duplicate_of_id)).ticket if case.duplicate_of_id else None
-    operator = (config.person_name(*case.operator.split(":", 1)) or case.operator.split(":", 1)[1]) \
-        if case.operator else None
-    contact = reporter.phone or t(config.region.default_language, "card.contact_chat",
-                                  channel=CHANNEL_NAMES.get(reporter.channel, reporter.channel))
+    operator = _operator_name(case.operator, config) if case.operator else None
+    contact = _contact(reporter, config)
     return CaseView(
         id=case.id, ticket=case.ticket, state=case.state, incident_type=case.incident_type, urgent=case.urgent,
         submitted_at=case.submitted_at, updated_at=case.updated_at, reporter_name=reporter.name,
@@ -47,7 +47,29 @@ async def case_view(session: AsyncSession, case: Case, config: Deployment, now: 
         report_count=case.report_count or 1, similar=similar,
         history=await same_incident.reporter_history(session, case.reporter_id, case.id), language=case.language,
         drill=bool(case.drill), place=place_of(case, config), place_match=case.place_match,
-        place_distance_m=case.place_distance_m)
+        place_distance_m=case.place_distance_m, desk=case.desk_chat_id,
+        joined=await _joined(session, case, config) if (case.report_count or 1) > 1 else ())
+
+
+def _operator_name(actor: str, config: Deployment) -> str:
+    """A person by their configured name; `system` (a report that joined a case by itself) as the timeline says."""
+    channel, _, who = actor.partition(":")
+    if not who:
+        return t(config.region.default_language, "timeline.system") if actor == "system" else actor
+    return config.person_name(channel, who) or who
+
+
+def _contact(reporter: Reporter, config: Deployment) -> str:
+    return reporter.phone or t(config.region.default_language, "card.contact_chat",
+                               channel=CHANNEL_NAMES.get(reporter.channel, reporter.channel))
+
+
+async def _joined(session: AsyncSession, case: Case, config: Deployment) -> tuple[Joined, ...]:
+    """The latest reports merged into the case, for its card (bounded: the count says how many in all)."""
+    stmt = (select(Case.ticket, Case.submitted_at, Reporter).join(Reporter, Reporter.id == Case.reporter_id)
+            .where(Case.duplicate_of_id == case.id).order_by(Case.id.desc()).limit(JOINED_ON_CARD))
+    return tuple(Joined(ticket, at, who.name or "-", _contact(who, config))
+                 for ticket, at, who in await session.execute(stmt))
 
 
 def place_of(case: Case, config: Deployment, lang: str | None = None) -> str:

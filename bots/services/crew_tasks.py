@@ -129,7 +129,8 @@ async def on_message(desk: Desk) -> None:
         return desk.answer(t(desk.lang, f"photo.{media.problem}", max_mb=f"{config.limits.max_photo_mb:g}"))
     if media is not None and media.media_id:
         await casework.attach(desk.s, case, task, media.media_id, desk.actor, desk.now)
-        desk.reply(decisions.documentation_kept(case.ticket, case.id, task.agency, media.media_id, desk.ctx))
+        desk.reply(decisions.documentation_kept(case.ticket, case.id, task.agency, media.media_id, desk.ctx,
+                                                case.desk_chat_id))
 
 
 async def finishing_task(session: AsyncSession, actor: str, agency: str | None) -> Task | None:

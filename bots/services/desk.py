@@ -13,7 +13,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services import abandoned_drafts, crew_tasks, lapor_chat, operator_commands, operator_desk, staff
+from bots.services import (
+    abandoned_drafts,
+    crew_tasks,
+    lapor_chat,
+    open_card,
+    operator_commands,
+    operator_desk,
+    staff,
+)
 from bots.services.case_view import case_view, drill_marked
 from bots.services.crew_tasks import finishing_task
 from core.casework import NotAllowed
@@ -84,6 +92,8 @@ Handler = Callable[[Desk, A.Pressed], Awaitable[None]]
 HANDLERS: dict[A.Action, Handler] = {
     **{action: operator_desk.press for action in A.TABLE if action.scope == "case"},  # decisions: operator_desk
     **{action: crew_tasks.press for action in A.TABLE if action.scope == "task"},     # decisions: crew_tasks
+    A.CASE_OPEN: open_card.open_case,  # a line of a list of waiting cards: the card in a private chat
+    A.TASK_OPEN: open_card.open_task,
     A.DRAFT_MAKE: abandoned_drafts.make_case,
     A.CMD_KASUS: operator_commands.kasus,
     A.CMD_TUTUP: operator_commands.tutup,

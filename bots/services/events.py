@@ -142,11 +142,13 @@ async def _rating(deps: Deps, session, reporter, command, result: StepResult, no
         if isinstance(command, RateCase):
             casework.rate(session, case, command.stars, actor, now)
             if command.stars <= deps.config.cases.low_rating_alert:
-                result.out.append(notices.low_rating_alert(deps.config, case.ticket, command.stars))
+                result.out.append(notices.low_rating_alert(deps.config, case.ticket, command.stars,
+                                                           desk=case.desk_chat_id))
         else:
             casework.comment(session, case, command.text, actor, now)
             if case.rating <= deps.config.cases.low_rating_alert:
-                result.out.append(notices.low_rating_alert(deps.config, case.ticket, case.rating, command.text))
+                result.out.append(notices.low_rating_alert(deps.config, case.ticket, case.rating, command.text,
+                                                           desk=case.desk_chat_id))
     except casework.NotAllowed as exc:
         lang = result.state.lang or deps.config.region.default_language
         chat = result.out[0].to if result.out else Address.parse(actor)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bots.services import operator_desk, outgoing
+from bots.services import operator_desk, outgoing, submission, surge
 from bots.services.live_channels import live_channels
 from core import casework, drills, gazetteer, inbox, repository, sla
 from core.config import Deployment
@@ -121,8 +121,10 @@ async def create(session: AsyncSession, config: Deployment, report: OperatorRepo
     if case.sla_due_at is not None:
         for due in sla.plan(config, case.submitted_at, case.sla_due_at):
             await sla.arm(session, case.id, due)
+    case.desk_chat_id = await submission.choose_desk(session, config, case)  # by area like any report
     before = await desk.view(case)
-    out = operator_card.on_submitted(before, config, entered=True)[1:]  # leadership; the card comes with the dispatch
+    quiet = await surge.under_way(session, config, now)  # in a surge leaders get one summary instead
+    out = operator_card.on_submitted(before, config, entered=True, leaders=not quiet)[1:]  # the card: with dispatch
     await operator_desk.carry_out(desk, case, before, Verify(report.agencies))
     own_chat = Address.parse(case.chat)
     out += [m for m in desk.out if m.to != own_chat]  # the caller hears one message, below, not "verified"

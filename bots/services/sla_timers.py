@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.services import surge
 from bots.services.case_view import case_view
 from core import casework, figures, outbox, retention, roster, sla, timers
 from core.casework import TaskState
@@ -21,7 +22,7 @@ from core.config import Deployment
 from core.messages import Address, Inbound, Outbound, Priority
 from core.models import Case, CaseEvent, Task
 from workflows import card_messages, figures_text, notices, sla_notices
-from workflows.addresses import operators_address
+from workflows.addresses import desk_address
 
 DIGEST_KEY, RETENTION_KEY = "system:digest", "system:retention"
 STAGING_KEY, STAGING_EVERY = "system:staging", timedelta(minutes=15)
@@ -30,7 +31,8 @@ MAX_TICKS = 120
 
 
 def is_clock_event(event: Inbound) -> bool:
-    return event.timer.startswith("sla.") or event.timer in ("digest", "retention", retention.STAGING_TIMER)
+    return event.timer.startswith("sla.") or event.timer in ("digest", "retention", retention.STAGING_TIMER,
+                                                             surge.SUMMARY_TIMER)
 
 
 async def plan_calendar(session: AsyncSession, config: Deployment, now: datetime) -> None:
@@ -75,6 +77,8 @@ async def handle(session: AsyncSession, config: Deployment, event: Inbound, now:
         return await staging(session, config, now)
     if event.timer == "digest":
         return await digest(session, config, now)
+    if event.timer == surge.SUMMARY_TIMER:  # leaders' summary in a surge
+        return await surge.on_summary(session, config, now)
     if event.timer == "retention":
         await arm_retention(session, config, now + timedelta(minutes=1))
         swept = await retention.sweep(session, now, config.privacy.retention_days,
@@ -142,7 +146,7 @@ async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> 
     index = int(elapsed / config.clock.refresh_minutes) + 1
     if index <= MAX_TICKS:
         await sla.arm(session, case.id, sla.next_tick(config, now, index))
-    if await outbox.cards_waiting(session, "telegram", operators_address(config).id):
+    if await outbox.cards_waiting(session, "telegram", desk_address(config, case.desk_chat_id).id):
         return []  # a surge: new cards wait for the group's 20 a minute; this refresh would only take a slot
     view = await case_view(session, case, config, now)
     shown = await outbox.shown_choices(session, f"card:{case.id}")  # a sub-menu an operator opened stays open

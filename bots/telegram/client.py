@@ -80,14 +80,16 @@ class TelegramChannel:
         taking 4 of every 10 slots of a citizen's report)."""
         if message.answer_callback:
             return []
-        overall = Limit("tg:bot", 25, 1.0)
-        paced = Limit("tg:pace", 3, 0.12)  # and evenly spread, so a slow request cannot land with the next batch
+        # platform=True: Telegram keeps counting across a Redis restart, so the limiter holds these back a window
+        overall = Limit("tg:bot", 25, 1.0, platform=True)
+        paced = Limit("tg:pace", 3, 0.12, platform=True)  # evenly spread: a slow request cannot land with the next
         chat = message.to.id
         if self.is_group(chat):  # edits count too; bursts of 8, so a minute's budget is not spent at once
             # 20 per 62 s: two seconds of margin absorb a request that travelled slower than the next
-            return [overall, paced, Limit(f"tg:group:{chat}", 20, 62.0), Limit(f"tg:burst:{chat}", 8, 20.0)]
+            return [overall, paced, Limit(f"tg:group:{chat}", 20, 62.0, platform=True),
+                    Limit(f"tg:burst:{chat}", 8, 20.0, platform=True)]
         # A person may get a short burst (a prompt right after a confirmation), then about one a second.
-        return [overall, paced, Limit(f"tg:chat:{chat}", 3, 3.3)]
+        return [overall, paced, Limit(f"tg:chat:{chat}", 3, 3.3, platform=True)]
 
     async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
                    window_open: bool = True) -> str | None:

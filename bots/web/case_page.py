@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from bots.services import case_view, dashboard_actions
+from bots.services import case_view, cluster, dashboard_actions
 from bots.web import auth
 from bots.web.case_words import Words, refusal_text
 from bots.web.pages import language, render
@@ -127,6 +127,7 @@ async def _page(request: Request, account: Account, csrf: str, ticket: str, stat
                      if a.startswith("dashboard:")}
         staff = {f"dashboard:{a.username}": a.name for a in (await session.execute(
             select(Account).where(Account.username.in_(usernames)))).scalars()} if usernames else {}
+        joined, joined_total = await cluster.reports(session, case.id) if (case.report_count or 1) > 1 else ([], 0)
         searched = request.query_params.get("dup", "")[:20]
         candidates = await _candidates(session, case, searched) \
             if account.can_act and case.state == "submitted" else []
@@ -150,7 +151,8 @@ async def _page(request: Request, account: Account, csrf: str, ticket: str, stat
                   free_agencies=[a.code for a in config.agencies if a.code not in busy],
                   members={a.code: [m.name for m in a.members] for a in config.agencies},
                   eta_choices=config.cases.eta_choices, active=casework.ACTIVE,
-                  type_name=cards.type_name(config, case.incident_type, lang))
+                  type_name=cards.type_name(config, case.incident_type, lang), joined=joined,
+                  joined_total=joined_total)
 
 
 async def _candidates(session, case: Case, searched: str) -> list[tuple[str, str, str]]:

@@ -86,6 +86,8 @@ class Words:
             return t(self.lang, "web.to_reporter")
         if to.id == str(self.config.operators.telegram_chat_id):
             return t(self.lang, "web.to_operators")
+        if desk := self.config.desk_of_chat(to.id):
+            return t(self.lang, "desks.to_desk", desk=desk.name)
         agency = self.config.agency_of_chat(to.id)
         if agency:
             return self.agency(agency.code)

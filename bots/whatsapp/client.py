@@ -57,7 +57,8 @@ class WhatsAppChannel:
     def limits(self, message: Outbound) -> list[Limit]:
         """80 messages/s per business number; about one message per 6 s to one person."""
         spacing = self.user_interval * 1.1 + 0.1  # a margin: Meta measures arrival, not our start of sending
-        return [Limit("wa:number", 80, 1.0), Limit(f"wa:user:{message.to.id}", 1, spacing)]
+        return [Limit("wa:number", 80, 1.0, platform=True),
+                Limit(f"wa:user:{message.to.id}", 1, spacing, platform=True)]
 
     async def send(self, message: Outbound, photo: bytes | None, target: tuple[str, Outbound] | None = None, *,
                    window_open: bool = True) -> str | None:
