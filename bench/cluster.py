@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ import httpx
 from tests.harness import SECRET, SECRET_KEY, WA_VERIFY, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-SIAGA = ROOT / ".venv" / "bin" / "siaga"
+# The console script of the interpreter running the bench; the processes import the code beside this file
+# (PYTHONPATH=ROOT), so a read-only copy of an older commit with these bench files measures that commit.
+SIAGA = Path(sys.executable).parent / "siaga"
 
 
 @dataclass
@@ -43,8 +46,9 @@ class Cluster:
     """`webs` web and `workers` worker processes on one database and one Redis, restartable one by one."""
 
     def __init__(self, fake, db_url: str, redis_url: str, run_dir: Path, *, webs: int = 1, workers: int = 1,
-                 wa=None, log_level: str = "INFO") -> None:
+                 wa=None, log_level: str = "INFO", config: Path | None = None) -> None:
         self.fake, self.db_url, self.redis_url, self.wa = fake, db_url, redis_url, wa
+        self.config = config or ROOT / "config" / "sumenep.yaml"
         self.run_dir, self.log_level = run_dir, log_level
         run_dir.mkdir(parents=True, exist_ok=True)
         for old in run_dir.glob("*.log"):  # one run's logs (kept across restarts within the run)
@@ -57,17 +61,27 @@ class Cluster:
         ours = ("TELEGRAM_", "WHATSAPP_", "DATABASE_", "REDIS_")
         env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
         env.update(DATABASE_URL=self.db_url, REDIS_URL=self.redis_url,
-                   SIAGA_CONFIG=str(ROOT / "config" / "sumenep.yaml"),
+                   SIAGA_CONFIG=str(self.config),
                    PUBLIC_BASE_URL=self.public, TELEGRAM_BOT_TOKEN=self.fake.token,
                    TELEGRAM_API_BASE_URL=self.fake.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET,
                    SIAGA_SECRET_KEY=SECRET_KEY, TELEGRAM_MODE="webhook",
-                   LOG_LEVEL=self.log_level, PORT=str(proc.port or 8000))
+                   LOG_LEVEL=self.log_level, PORT=str(proc.port or 8000),
+                   PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
         if self.wa is not None:
             env.update(WHATSAPP_ACCESS_TOKEN=self.wa.token, WHATSAPP_PHONE_NUMBER_ID=self.wa.phone_number_id,
                        WHATSAPP_APP_SECRET=self.wa.app_secret, WHATSAPP_VERIFY_TOKEN=WA_VERIFY,
                        WHATSAPP_API_BASE_URL=self.wa.base_url, WHATSAPP_API_VERSION="v23.0",
                        WHATSAPP_USER_INTERVAL_SECONDS=str(self.wa.pair_interval))
         return env
+
+    def code(self) -> str:
+        """Which code the processes run: the package directory they import and the newest migration there."""
+        probe = ("import core, alembic.config, alembic.script as s; c = alembic.config.Config('alembic.ini'); "
+                 "print(core.__path__[0], s.ScriptDirectory.from_config(c).get_current_head())")
+        env = self.env(Proc("web", 0))
+        python = SIAGA.parent / "python"
+        out = subprocess.run([str(python), "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip() or out.stderr.strip()[-300:]
 
     def spawn(self, proc: Proc) -> None:
         address = ["--host", "127.0.0.1", "--port", str(proc.port)] if proc.kind == "web" else []
@@ -76,7 +90,7 @@ class Cluster:
             proc.popen = subprocess.Popen(args, env=self.env(proc), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         proc.starts.append(time.monotonic())
 
-    async def ready(self, proc: Proc, timeout: float = 60) -> None:
+    async def ready(self, proc: Proc, timeout: float = 180) -> None:
         """A web instance answers /readyz; a worker counts as up once started."""
         if proc.kind != "web":
             return

@@ -33,6 +33,7 @@ import asyncpg  # noqa: E402
 from bench.citizens import pct, text_of  # noqa: E402
 from bench.cluster import Cluster, Proc  # noqa: E402
 from bench.load import RUNS, register_people  # noqa: E402
+from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
 from core.db import Base, make_engine  # noqa: E402
 from tests.e2e_support import buttons  # noqa: E402
@@ -40,7 +41,6 @@ from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 FIRST = 600_000
 KINDS = ["fire", "medical", "crime", "flood", "water_outage"]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class Embedded(Cluster):
@@ -66,21 +66,12 @@ async def fresh_store(backend: str, run_dir: Path) -> str:
     if backend == "sqlite":
         empty_dir(run_dir)
         url = f"sqlite+aiosqlite:///{run_dir / 'siaga.db'}"
-    else:
-        name = os.environ.get("SIAGA_BENCH_DB", "siaga_ingest")
-        conn = await asyncpg.connect(PG_ADMIN)
-        try:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.run_sync(Base.metadata.create_all)
-    await engine.dispose()
-    return url
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        await engine.dispose()
+        return url
+    return await fresh_database(os.environ.get("SIAGA_BENCH_DB", "siaga_ingest"), None)
 
 
 async def inbox_figures(url: str) -> tuple[int, list[float]]:

@@ -40,8 +40,8 @@ REDIS = os.environ.get("SIAGA_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 FIRST_USER = 700_000
 
 
-async def fresh_database(name: str = PG_DB, redis_url: str = REDIS) -> str:
-    """An empty schema in PostgreSQL database `name` and an empty Redis database: one bench's own."""
+async def fresh_database(name: str = PG_DB, redis_url: str | None = REDIS) -> str:
+    """An empty schema in PostgreSQL database `name` and an empty Redis database (None: no Redis): one bench's own."""
     conn = await asyncpg.connect(PG_ADMIN)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
@@ -54,9 +54,10 @@ async def fresh_database(name: str = PG_DB, redis_url: str = REDIS) -> str:
         await conn.run_sync(Base.metadata.drop_all)
         await conn.run_sync(Base.metadata.create_all)
     await engine.dispose()
-    client = aioredis.from_url(redis_url)
-    await client.flushdb()
-    await client.aclose()
+    if redis_url is not None:
+        client = aioredis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
     return url
 
 
