@@ -156,3 +156,15 @@ class Cluster:
     def log_lines(self) -> list[str]:
         return [line for path in sorted(self.run_dir.glob("*.log"))
                 for line in path.read_text(errors="replace").splitlines()]
+
+
+class Embedded(Cluster):
+    """One `siaga web` with no REDIS_URL: the embedded default, its worker in one child process of the web."""
+
+    def __init__(self, fake, db_url: str, run_dir: Path) -> None:
+        super().__init__(fake, db_url, "", run_dir, webs=1, workers=0)
+
+    def env(self, proc: Proc) -> dict[str, str]:
+        env = super().env(proc)
+        env.pop("REDIS_URL", None)
+        return env

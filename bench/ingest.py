@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from bench.citizens import pct, text_of  # noqa: E402
-from bench.cluster import Cluster, Proc  # noqa: E402
+from bench.cluster import Embedded  # noqa: E402
 from bench.load import RUNS, register_people  # noqa: E402
 from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import load_config  # noqa: E402
@@ -41,18 +41,6 @@ from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 FIRST = 600_000
 KINDS = ["fire", "medical", "crime", "flood", "water_outage"]
-
-
-class Embedded(Cluster):
-    """One `siaga web` with no REDIS_URL: the embedded default, its worker inside the web process."""
-
-    def __init__(self, fake, db_url: str, run_dir: Path) -> None:
-        super().__init__(fake, db_url, "", run_dir, webs=1, workers=0)
-
-    def env(self, proc: Proc) -> dict[str, str]:
-        env = super().env(proc)
-        env.pop("REDIS_URL", None)
-        return env
 
 
 def empty_dir(run_dir: Path) -> None:
@@ -177,7 +165,7 @@ async def run(rate: float, seconds: float, backend: str, seed: int) -> None:
             fed = time.monotonic() - began
             await asyncio.gather(*deliveries)
             delivered = time.monotonic() - began
-            print(f"embedded shape: one `siaga web` process with its worker inside, {backend}, no Redis; "
+            print(f"embedded shape: one `siaga web` process and its worker child, {backend}, no Redis; "
                   f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} when all were delivered")
             print(f"updates: {n} fed in {fed:.1f} s = {n / fed:.1f}/s (asked {rate:g}/s), all delivered after "
                   f"{delivered:.1f} s; mix {dict(citizens.mix)}; answers {dict(answers)}")

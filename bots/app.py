@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from bots.http import error_response
+from bots.pipeline.child_worker import ChildWorker
 from bots.pipeline.deps import Deps
 from bots.pipeline.worker import Worker
 from bots.secret_key import load_secret_key
@@ -39,20 +40,21 @@ from bots.web.security_headers import SecurityHeaders, harden, security_headers
 from bots.whatsapp import webhook as whatsapp_webhook
 from core.clock import Clock, SystemClock
 from core.config import Deployment, load_config
-from core.coordination import LocalCoordinator
+from core.coordination import Coordinator, LocalCoordinator
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
 
 log = structlog.get_logger()
 
 
-def build_deps(settings: Settings, config: Deployment | None = None, clock: Clock | None = None) -> Deps:
+def build_deps(settings: Settings, config: Deployment | None = None, clock: Clock | None = None,
+               coord: Coordinator | None = None) -> Deps:
     """Wire one process: the same pieces for the embedded default and for production."""
     engine = make_engine(settings.database_url, settings.database_pool_size)
-    if settings.redis_url:
+    if coord is None and settings.redis_url:
         from bots.pipeline.redis_coordination import RedisCoordinator
         coord = RedisCoordinator(settings.redis_url)
-    else:
+    elif coord is None:  # (given: the embedded default's web or worker child, bots/pipeline/child_worker.py)
         coord = LocalCoordinator()
     deps = Deps(settings=settings, config=config or load_config(settings.siaga_config), engine=engine,
                 sessions=make_sessionmaker(engine), coord=coord, clock=clock or SystemClock(),
@@ -103,10 +105,12 @@ async def stop_deps(deps: Deps) -> None:
 
 
 def create_app(settings: Settings, config: Deployment | None = None, clock: Clock | None = None,
-               run_worker: bool | None = None) -> FastAPI:
-    """The `web` process; with no Redis it also runs the worker's loops (the embedded default)."""
-    deps = build_deps(settings, config, clock)
-    in_process_worker = settings.embedded if run_worker is None else run_worker
+               run_worker: bool | None = None, worker_child: bool = False) -> FastAPI:
+    """The `web` process; with no Redis it also runs the worker's loops (the embedded default): in one child
+    process when `worker_child` (what `siaga web` does), else in this process (tests, with their fake clock)."""
+    child = ChildWorker() if worker_child else None
+    deps = build_deps(settings, config, clock, coord=child.coord if child else None)
+    in_process_worker = child is None and (settings.embedded if run_worker is None else run_worker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -115,15 +119,18 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
         await start_channels(deps)
         if in_process_worker:
             tasks.append(asyncio.create_task(Worker(deps).run(stop)))
+        supervisor = asyncio.create_task(child.run(stop)) if child else None  # stopped after the loops, below
         if "telegram" in deps.channels and settings.telegram_effective_mode == "polling":
             from bots.telegram.polling import poll
             tasks.append(asyncio.create_task(poll(deps, stop)))
-        log.info("web_started", worker=in_process_worker, channels=sorted(deps.channels))
+        log.info("web_started", worker="child" if child else in_process_worker, channels=sorted(deps.channels))
         yield
         await finish(stop, tasks)
+        if supervisor is not None:
+            await supervisor  # SIGTERM, the child's current step, exit (or kill after its grace)
         await stop_deps(deps)
 
-    app = FastAPI(title="Siaga112", version="0.10.0", lifespan=lifespan,
+    app = FastAPI(title="Siaga112", version="0.11.0", lifespan=lifespan,
                   description="Chat-based emergency reporting gateway for Call Center 112.",
                   docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 
@@ -51,7 +52,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     settings, config = load()
     configure(settings.log_level)
     ensure_sqlite_dir(settings.database_url)
-    app = create_app(settings, config)
+    app = create_app(settings, config, worker_child=settings.embedded)  # the worker's loops in one child process
     uvicorn.run(app, host=args.host, port=args.port or settings.port, log_config=None, access_log=False,
                 proxy_headers=True, timeout_graceful_shutdown=5)  # open dashboard streams must not hold a restart
     return 0
@@ -60,19 +61,24 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from bots.app import build_deps, stop_deps
     from bots.logging import configure
+    from bots.pipeline.child_worker import WAKE_FD_ENV, WokenCoordinator
     from bots.pipeline.worker import Worker
 
     settings, config = load()
     configure(settings.log_level)
+    wake_fd = os.environ.get(WAKE_FD_ENV)  # set by an embedded `siaga web` for its own worker child
 
     async def main() -> None:
-        deps = build_deps(settings, config)
+        coord = WokenCoordinator(int(wake_fd)) if wake_fd else None
+        deps = build_deps(settings, config, coord=coord)
         for channel in deps.channels.values():
             await channel.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if coord is not None:
+            coord.listen(stop)
         try:
             await Worker(deps).run(stop)
         finally:
