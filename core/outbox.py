@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.messages import Address, Choice, GeoPoint, Outbound
+from core.messages import Address, Choice, GeoPoint, Outbound, Priority
 from core.models import OutboxItem
 
 MAX_ATTEMPTS = 8
@@ -53,6 +53,8 @@ def lane(message: Outbound, group: bool = False) -> str:
         return f"cb:{message.answer_callback}"
     if message.edit_of:
         return f"{message.to.id}#{message.edit_of}"
+    if "@" in message.ref:  # a card's private copy: its own lane, so the urgent copies pass the others
+        return f"{message.to.id}#{message.ref}"
     return f"{message.to.id}#p{message.priority}" if group else message.to.id
 
 
@@ -97,8 +99,8 @@ async def enqueue(session: AsyncSession, message: Outbound, now: datetime, *,
     if message.edit_of:
         await session.execute(update(OutboxItem).where(OutboxItem.edit_of == message.edit_of,
                                                        OutboxItem.status == "pending").values(status="superseded"))
-        if "@" not in message.edit_of:  # the card's private copies show the same
-            for ref, to in await _copies(session, message.edit_of, message.case_id):
+        if "@" not in message.edit_of and message.priority > Priority.BACKGROUND:  # the card's private copies show
+            for ref, to in await _copies(session, message.edit_of, message.case_id):  # the same (not clock ticks)
                 await enqueue(session, replace(message, to=to, edit_of=ref), now)
     if message.merge and message.to.channel == "telegram":
         joined = await _join_waiting(session, message, group)
