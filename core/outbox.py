@@ -72,6 +72,13 @@ async def waiting_cards(session: AsyncSession, channel: str, chat: str) -> int:
         OutboxItem.edit_of.is_(None), or_(OutboxItem.ref.like("card:%"), OutboxItem.ref.like("task:%")))) or 0)
 
 
+async def waiting_for(session: AsyncSession, to: Address) -> int:
+    """How many messages wait for one person's chat (all its lanes): whether its allowance is taken already."""
+    return int(await session.scalar(select(func.count()).select_from(OutboxItem).where(
+        OutboxItem.channel == to.channel, OutboxItem.group_chat.is_(None), OutboxItem.status == "pending",
+        or_(OutboxItem.chat_id == to.id, OutboxItem.chat_id.like(f"{to.id}#%")))) or 0)
+
+
 def copy_ref(ref: str, to: Address) -> str:
     """The ref of a card's copy in one person's private chat: its edits follow the card's (`enqueue`)."""
     return f"{ref}@{to}"

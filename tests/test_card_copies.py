@@ -54,3 +54,19 @@ async def test_each_copy_waits_in_its_own_lane():
     second = Outbound(to=OPERATOR, text="b", ref=outbox.copy_ref("card:2", OPERATOR), priority=Priority.URGENT)
     plain = Outbound(to=OPERATOR, text="Anda tercatat bertugas")
     assert len({outbox.lane(first), outbox.lane(second), outbox.lane(plain)}) == 3
+
+
+async def test_first_eyes_skip_a_chat_whose_allowance_is_taken_and_keep_the_least_busy_one(sessions):
+    from bots.services.surge import BUSY, _with_room
+    now, other = utcnow(), Address("telegram", "1002")
+    async with sessions() as s, s.begin():
+        for n in range(BUSY):
+            await outbox.enqueue(s, Outbound(to=OPERATOR, text=f"kartu {n}", ref=f"card:{n}@{OPERATOR}"), now)
+    async with sessions() as s:
+        assert await outbox.waiting_for(s, OPERATOR) == BUSY and await outbox.waiting_for(s, other) == 0
+        assert await _with_room(s, [OPERATOR, other]) == [other]
+    async with sessions() as s, s.begin():
+        for n in range(BUSY + 1):
+            await outbox.enqueue(s, Outbound(to=other, text=f"kartu {n}"), now)
+    async with sessions() as s:
+        assert await _with_room(s, [OPERATOR, other]) == [OPERATOR]  # every chat backed up: the least one

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import roster, surge, timers
+from core import outbox, roster, surge, timers
 from core.config import Deployment
 from core.messages import Address, Outbound
 from core.models import Case
@@ -19,6 +19,7 @@ from workflows import surge_notices
 from workflows.cards import CaseView
 
 SUMMARY_TIMER, SUMMARY_KEY = "surge.summary", "system:surge"
+BUSY = 3  # messages already waiting for a person's chat: about three seconds of its allowance
 log = structlog.get_logger()
 
 
@@ -35,8 +36,18 @@ async def first_eyes(session: AsyncSession, config: Deployment, case: Case, view
     if not chats:  # nobody checked in: every operator on Telegram rather than nobody
         chats = [Address("telegram", str(m.telegram_user_id)) for m in config.operators.members
                  if m.telegram_user_id is not None]
+    chats = await _with_room(session, chats)
     log.info("surge_first_eyes", case_id=case.id, copies=len(chats), on_duty=len(duty) > 0)
     return surge_notices.first_eyes(view, config, chats)
+
+
+async def _with_room(session: AsyncSession, chats: list[Address]) -> list[Address]:
+    """The chats with room in their allowance (about one message a second each); if every one is backed up, the
+    least backed-up one: a copy that would wait behind a queue is not first eyes, and it would only add to it
+    (the flash bench: three copies of every urgent card kept 250 messages waiting for three operators)."""
+    waiting = {chat: await outbox.waiting_for(session, chat) for chat in chats}
+    free = [chat for chat in chats if waiting[chat] < BUSY]
+    return free or sorted(chats, key=lambda chat: waiting[chat])[:1]
 
 
 async def under_way(session: AsyncSession, config: Deployment, now: datetime) -> bool:
