@@ -6,7 +6,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bots.pipeline.sender import Sender
 from bots.services.case_view import case_view
@@ -260,6 +260,12 @@ async def test_a_saturated_operators_group_gets_one_list_and_each_line_opens_its
     line = lambda: next((x for x in (list_in(fake, OPERATORS, "case:open:") or {}).get("text", "").splitlines()  # noqa: E731
                          if first in x), "")
     await eventually(lambda: "dibuka Operator Satu" in line(), timeout=40)
+    again = await press(fake, OPERATOR, listed, opens[0])  # a second press: the copy there is kept current, no other
+    assert first in await answer_for(fake, again)
+    async with surge_gw.deps.sessions() as s:  # queued once, whatever has been delivered by now
+        copies = await s.scalar(select(func.count()).select_from(OutboxItem).where(
+            OutboxItem.ref == f"card:{case_id}@telegram:{OPERATOR}"))
+    assert copies == 1
 
     # verified from the private copy, the other two from the list's data, while the crews' group's burst is spent
     await spend_group_burst(surge_gw, CREW_GROUP)

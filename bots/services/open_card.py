@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core import casework
+from sqlalchemy import select
+
+from core import casework, outbox
 from core import outbox_lists as lists
 from core.casework import NotAllowed
 from core.messages import Address, Outbound
-from core.models import Conversation, Task
+from core.models import Conversation, OutboxItem, Task
 from workflows.actions import Pressed
 from workflows.batch_card import opened_toast, private_chat_first
 from workflows.card_messages import card_copy, edit_priority, task_copy
@@ -26,7 +28,8 @@ async def open_case(desk: Desk, pressed: Pressed) -> None:
     if (to := await _private_chat(desk)) is None:
         return
     view = await desk.view(case)
-    desk.out.append(card_copy(view, desk.config, to))
+    if not await _has_copy(desk, f"card:{case.id}", to):  # first eyes may have sent it already: not twice
+        desk.out.append(card_copy(view, desk.config, to))
     await _opened(desk, f"card:{case.id}", priority_of(view, desk.config))
     desk.answer(opened_toast(desk.lang, case.ticket))
 
@@ -46,7 +49,8 @@ async def open_task(desk: Desk, pressed: Pressed) -> None:
     shown = view.task(task.id)
     if shown is None:
         raise NotAllowed("desk.unknown_case")
-    desk.out += task_copy(view, shown, desk.config, to)
+    if not await _has_copy(desk, f"task:{task.id}", to):  # a second press: the card is there already
+        desk.out += task_copy(view, shown, desk.config, to)
     await _opened(desk, f"task:{task.id}", priority_of(view, desk.config))
     desk.answer(opened_toast(desk.lang, case.ticket))
 
@@ -59,6 +63,13 @@ async def _private_chat(desk: Desk) -> Address | None:
         desk.answer(private_chat_first(desk.lang))
         return None
     return to
+
+
+async def _has_copy(desk: Desk, ref: str, to: Address) -> bool:
+    """Whether this person's private chat has (or is about to get) a copy of the card; its edits keep it current."""
+    return (await desk.s.execute(select(OutboxItem.id).where(
+        OutboxItem.ref == outbox.copy_ref(ref, to),
+        OutboxItem.status.in_(("pending", "sending", "sent"))).limit(1))).first() is not None
 
 
 async def _opened(desk: Desk, ref: str, priority: int) -> None:
