@@ -426,3 +426,16 @@ async def crew_watch(fake, groups: list[int], marks: Marks, stop: asyncio.Event)
                 for _, task_id, _ in targets(message, "task"):
                     marks.task_seen.setdefault(task_id, now)
         await asyncio.sleep(0.5)
+
+
+def time_acks(fake, acks: list[float], answers: Counter) -> None:
+    """Record how long each webhook delivery took to be acknowledged (seconds) and what it was answered."""
+    original = fake._post_to_webhook
+
+    async def timed(update):
+        started = time.monotonic()
+        status = await original(update)
+        acks.append(time.monotonic() - started)
+        answers[status] += 1
+        return status
+    fake._post_to_webhook = timed

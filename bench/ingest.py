@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from bench.citizens import pct, text_of  # noqa: E402
+from bench.citizens import pct, text_of, time_acks  # noqa: E402
 from bench.cluster import Embedded  # noqa: E402
 from bench.load import RUNS, register_people  # noqa: E402
 from bench.outbound_limits import fresh_database  # noqa: E402
@@ -143,15 +143,7 @@ async def run(rate: float, seconds: float, backend: str, seed: int) -> None:
     acks: list[float] = []
     answers: Counter[int] = Counter()
     async with FakeTelegram(connections=40, webhook_max_attempts=50, webhook_retry_delay=0.5) as fake:
-        original = fake._post_to_webhook
-
-        async def timed(update):
-            started = time.monotonic()
-            status = await original(update)
-            acks.append(time.monotonic() - started)
-            answers[status] += 1
-            return status
-        fake._post_to_webhook = timed
+        time_acks(fake, acks, answers)
         register_people(fake, config, 0)
         citizens = Citizens(fake, seed)
         async with Embedded(fake, url, run_dir):

@@ -52,6 +52,7 @@ from bench.citizens import (  # noqa: E402
     duplicates,
     pct,
     spread_pin,
+    time_acks,
     wa_walk,
     walk,
 )
@@ -196,15 +197,7 @@ async def run(args: argparse.Namespace) -> None:
     store, marks, stop = Store(), Marks(), asyncio.Event()
     async with FakeTelegram(connections=40, webhook_max_attempts=200, webhook_retry_delay=0.5) as fake, \
             FakeWhatsApp(webhook_max_attempts=200, webhook_retry_delay=0.5) as wa:
-        original = fake._post_to_webhook
-
-        async def timed(update):
-            started = time.monotonic()
-            status = await original(update)
-            acks.append(time.monotonic() - started)
-            answers[status] += 1
-            return status
-        fake._post_to_webhook = timed
+        time_acks(fake, acks, answers)
         register_people(fake, config, args.citizens)
         for name, desk_chat in zip(("Operator 112", *(d.name for d in getattr(config.operators, "desks", []))),
                                    desks, strict=True):

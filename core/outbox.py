@@ -58,13 +58,6 @@ def lane(message: Outbound, group: bool = False) -> str:
     return f"{message.to.id}#p{message.priority}" if group else message.to.id
 
 
-async def cards_waiting(session: AsyncSession, channel: str, chat: str) -> bool:
-    """Whether new cards (first sends, not edits) still wait for the group's limit: a backlog."""
-    return (await session.execute(select(OutboxItem.id).where(
-        OutboxItem.channel == channel, OutboxItem.chat_id.like(f"{chat}#p%"), OutboxItem.status == "pending",
-        OutboxItem.ref.like("card:%")).limit(1))).first() is not None
-
-
 async def waiting_cards(session: AsyncSession, channel: str, chat: str) -> int:
     """How many new report or task cards (first sends) wait for a group's limit: how saturated the group is."""
     return int(await session.scalar(select(func.count()).select_from(OutboxItem).where(

@@ -217,6 +217,6 @@ async def test_in_a_group_an_urgent_card_does_not_queue_behind_a_minor_one_but_a
         claimed = [c.payload["text"] for c in await outbox.claim(s, now, 10)]
     assert claimed == ["urgent card", "first"]  # the minor card after the urgent one; "then urgent" after "first"
     async with sessions() as s, s.begin():
-        assert await outbox.cards_waiting(s, "telegram", "-100")  # the minor card: a backlog
+        assert await outbox.waiting_cards(s, "telegram", "-100")  # the minor card: a backlog
         await outbox.enqueue(s, _msg("-200", "a pin"), now, group=True)
-        assert not await outbox.cards_waiting(s, "telegram", "-200")  # no card waiting there
+        assert not await outbox.waiting_cards(s, "telegram", "-200")  # no card waiting there

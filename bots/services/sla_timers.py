@@ -146,7 +146,7 @@ async def on_tick(session, config, case: Case, payload: dict, now: datetime) -> 
     index = int(elapsed / config.clock.refresh_minutes) + 1
     if index <= MAX_TICKS:
         await sla.arm(session, case.id, sla.next_tick(config, now, index))
-    if await outbox.cards_waiting(session, "telegram", desk_address(config, case.desk_chat_id).id):
+    if await outbox.waiting_cards(session, "telegram", desk_address(config, case.desk_chat_id).id):
         return []  # a surge: new cards wait for the group's 20 a minute; this refresh would only take a slot
     view = await case_view(session, case, config, now)
     shown = await outbox.shown_choices(session, f"card:{case.id}")  # a sub-menu an operator opened stays open
