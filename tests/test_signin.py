@@ -99,7 +99,7 @@ async def test_failures_from_one_address_delay_only_that_address(backend, tmp_pa
 
 async def test_the_throttle_holds_across_web_processes(tmp_path, config):
     """Two web processes on one database: failures counted by one hold back the next try at the other."""
-    url, clock = await fresh_database_url("postgres", tmp_path), FakeClock()
+    url, clock = await fresh_database_url("postgres", tmp_path), StoppedClock()  # a slow try must not outwait the 2 s
     async with app_on(url, config, clock) as (port_a, deps), app_on(url, config, clock) as (port_b, _), \
             client_from(port_a, X) as at_a, client_from(port_b, X) as at_b:
         await add_operator(deps)
