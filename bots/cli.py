@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from bots import cli_accounts, cli_drill, cli_privacy
+from bots import cli_accounts, cli_backup, cli_doctor, cli_drill, cli_privacy
 from bots.cli_support import ensure_sqlite_dir, load
 from core.config import ConfigError, load_config
 from core.settings import SettingsError, load_settings
@@ -108,6 +108,8 @@ def parser() -> argparse.ArgumentParser:
     cli_accounts.add_parsers(sub)
     cli_privacy.add_parsers(sub)
     cli_drill.add_parsers(sub)
+    cli_backup.add_parsers(sub)
+    cli_doctor.add_parsers(sub)
     return top
 
 

@@ -260,6 +260,15 @@ class Timer(Base):
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Heartbeat(Base):
+    """A worker loop's last sign of life, one row per process and loop, so any web process can report a stopped loop."""
+
+    __tablename__ = "heartbeats"
+    process: Mapped[str] = mapped_column(String(100), primary_key=True)  # "host:pid"
+    loop: Mapped[str] = mapped_column(String(16), primary_key=True)  # inbox, outbox, timers
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Account(Base):
     """A dashboard user (operator or leadership), created with `siaga account add`; the password is Argon2-hashed."""
 
