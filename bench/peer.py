@@ -3,9 +3,10 @@
     .venv/bin/python bench/peer.py [--citizens 100] [--only siaga|peer] [--seed 112] [--think 0]
                                    [--peer-concurrency N]
 
-Siaga112 runs in production shape: `web` (uvicorn) and one worker instance on PostgreSQL (database
-`siaga_peer`) and Redis (db 13), every update stored in the durable inbox before the 200 and every answer
-sent from the durable outbox. The peer is the same conversation written the way most Telegram bots are:
+Siaga112 runs in production shape: `siaga web` and one `siaga worker` as OS processes (bench/cluster.py) on
+PostgreSQL (database `siaga_peer`) and Redis (db 13), every update stored in the durable inbox before the 200
+and every answer sent from the durable outbox; the peer runs in its own process too.
+The peer is the same conversation written the way most Telegram bots are:
 a python-telegram-bot `Application` with a `ConversationHandler` (the shape of PTB's `conversationbot.py`),
 state in memory, fed by a Starlette webhook in the shape of PTB's `customwebhookbot.py` (check the secret
 header, put the Update on `application.update_queue`, answer 200), PTB's default `concurrent_updates`
@@ -25,19 +26,22 @@ as it arrives (or after `--think` seconds): "tolong ada kejadian", `type:fire`, 
 inside the service area. The peer asks the same questions in the same six messages. Printed for each side:
 updates delivered, wall time, sustained updates/s, webhook acknowledgement p50/p99/max, a citizen's walk
 (first message → ticket) p50/p99 and the limit violations the fake saw; then Siaga112/peer ratios.
-Figures only, nothing asserted; the driver, both fakes and the bot under test share one event loop.
+Figures only, nothing asserted; the driver and the fakes share the bench's event loop, each bot has its own process.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import hmac
+import json
 import logging
 import os
 import random
+import signal
 import sys
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,12 +69,13 @@ from telegram.ext import (  # noqa: E402
 from telegram.warnings import PTBUserWarning  # noqa: E402
 
 from bench.citizens import pct  # noqa: E402
-from bench.load import register_people  # noqa: E402
+from bench.cluster import Cluster  # noqa: E402
+from bench.load import RUNS, register_people, wait_until  # noqa: E402
 from bench.outbound_limits import fresh_database  # noqa: E402
 from core.config import Deployment, load_config  # noqa: E402
 from core.i18n import t  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
-from tests.harness import free_port, gateway, serve_app  # noqa: E402
+from tests.harness import free_port, serve_app  # noqa: E402
 
 try:  # PTB's own limiter needs the optional aiolimiter package
     import aiolimiter  # noqa: F401
@@ -178,6 +183,7 @@ class Figures:
     acks: list[float] = field(default_factory=list)
     walks: list[float] = field(default_factory=list)
     violations: int = 0
+    calls: Counter[str] = field(default_factory=Counter)  # Bot API calls that succeeded, by method
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -208,23 +214,27 @@ async def crowd(fake: FakeTelegram, watch: Watch, figures: Figures, citizens: in
     figures.wall = time.monotonic() - began
     figures.updates = len(figures.acks)
     figures.violations = len(fake.limit_violations)
+    figures.calls = Counter(call.method for call in fake.calls if call.status == 200 and call.method not in
+                            ("getMe", "setWebhook", "deleteWebhook", "setMyCommands", "getWebhookInfo"))
 
 
 # ---- Siaga112 ----------------------------------------------------------------------------------
 
 
 async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) -> Figures:
-    """web + one worker, PostgreSQL + Redis: every update stored before the 200, every answer via the outbox."""
+    """`siaga web` and one `siaga worker` as OS processes (the production shape, bench/cluster.py), PostgreSQL +
+    Redis: every update stored before the 200, every answer via the outbox."""
     figures = Figures("Siaga112")
     url = await fresh_database(PEER_DB, REDIS)
     async with FakeTelegram(connections=CONNECTIONS) as fake:
         time_acks(fake, figures)
         watch = Watch(fake)
         register_people(fake, config, citizens, FIRST)
-        async with gateway(fake, url, redis_url=REDIS, config=config, run_worker=False, workers=1):
+        async with Cluster(fake, url, REDIS, RUNS / "peer", webs=1, workers=1, log_level="WARNING"):
+            await wait_until(lambda: fake.webhook is not None, 60)  # set by the web instance after /readyz
             await crowd(fake, watch, figures, citizens, seed, think)
-    figures.notes.append(f"web + 1 worker, PostgreSQL `{PEER_DB}` + Redis {REDIS.rsplit('/', 1)[-1]}, "
-                         "durable inbox and outbox")
+    figures.notes.append(f"`siaga web` + 1 `siaga worker` processes, PostgreSQL `{PEER_DB}` + Redis "
+                         f"{REDIS.rsplit('/', 1)[-1]}, durable inbox and outbox")
     return figures
 
 
@@ -433,41 +443,68 @@ def webhook_app(application: Application) -> Starlette:
     return Starlette(routes=[Route("/webhooks/telegram", telegram_webhook, methods=["POST"])])
 
 
+async def serve_peer(token: str, base_url: str, port: int, seed: int, concurrency: int | None,
+                     rate: float) -> None:
+    """The peer's own process (`--serve-peer`): the PTB Application behind uvicorn until SIGTERM, then one
+    line of JSON with what the parent reports."""
+    config = load_config(ROOT / "config" / "sumenep.yaml")
+    limiter = (AIORateLimiter(max_retries=5) if AIORateLimiter is not None
+               else StandInLimiter(max_retries=5, rate=rate))
+    bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
+    builder = Application.builder().token(token).base_url(f"{base_url}/bot").updater(None).rate_limiter(limiter)
+    if concurrency is not None:
+        builder = builder.concurrent_updates(concurrency)
+    application = builder.build()
+    application.add_handler(bot.handler())
+    application.add_error_handler(bot.on_error)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    async with application:
+        await application.start()
+        async with serve_app(webhook_app(application), port):
+            await application.bot.set_webhook(url=f"http://127.0.0.1:{port}/webhooks/telegram",
+                                              secret_token=SECRET, allowed_updates=["message", "callback_query"])
+            await stop.wait()
+        await application.stop()
+    print(json.dumps({"concurrent_updates": application.concurrent_updates, "errors": bot.errors,
+                      "stand_in": isinstance(limiter, StandInLimiter), "rate": rate,
+                      "waited": getattr(limiter, "waited", 0)}), flush=True)
+
+
 async def run_peer(config: Deployment, citizens: int, seed: int, think: float, concurrency: int | None,
                    rate: float = 30.0) -> Figures:
-    """The PTB Application behind uvicorn, webhook registered with its own fake; state in memory only."""
+    """The PTB Application in its own process (as Siaga112's web and worker are), webhook registered with its
+    own fake; state in memory only."""
     figures = Figures("peer")
     async with FakeTelegram(connections=CONNECTIONS) as fake:
         time_acks(fake, figures)
         watch = Watch(fake)
         register_people(fake, config, citizens, FIRST)
-        limiter = (AIORateLimiter(max_retries=5) if AIORateLimiter is not None
-                   else StandInLimiter(max_retries=5, rate=rate))
-        bot = PeerBot(config, seed, group_message=AIORateLimiter is not None)
-        builder = (Application.builder().token(fake.token).base_url(f"{fake.base_url}/bot").updater(None)
-                   .rate_limiter(limiter))
+        args = [sys.executable, str(ROOT / "bench" / "peer.py"), "--serve-peer", "--token", fake.token,
+                "--base-url", fake.base_url, "--port", str(free_port()), "--seed", str(seed),
+                "--peer-rate", str(rate)]
         if concurrency is not None:
-            builder = builder.concurrent_updates(concurrency)
-        application = builder.build()
-        application.add_handler(bot.handler())
-        application.add_error_handler(bot.on_error)
-        port = free_port()
-        async with application:
-            await application.start()
-            async with serve_app(webhook_app(application), port):
-                await application.bot.set_webhook(url=f"http://127.0.0.1:{port}/webhooks/telegram",
-                                                  secret_token=SECRET, allowed_updates=["message", "callback_query"])
-                await crowd(fake, watch, figures, citizens, seed, think)
-            await application.stop()
+            args += ["--peer-concurrency", str(concurrency)]
+        peer = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+        try:
+            if not await wait_until(lambda: fake.webhook is not None, 60):
+                raise RuntimeError("the peer did not set its webhook within 60 s")
+            await crowd(fake, watch, figures, citizens, seed, think)
+        finally:
+            peer.send_signal(signal.SIGTERM)
+            out, _ = await peer.communicate()
+    report = json.loads(out.decode().strip().splitlines()[-1])
     figures.notes.append(f"python-telegram-bot {telegram.__version__}: Application + ConversationHandler in memory, "
-                         f"concurrent_updates={application.concurrent_updates}, Starlette webhook on uvicorn")
-    if isinstance(limiter, StandInLimiter):
+                         f"concurrent_updates={report['concurrent_updates']}, Starlette webhook on uvicorn, "
+                         "its own process")
+    if report["stand_in"]:
         figures.notes.append(f"no aiolimiter, so no AIORateLimiter: a stand-in with its defaults "
-                             f"({limiter.rate:g} calls/s, 429s waited out: {limiter.waited}); "
+                             f"({report['rate']:g} calls/s, 429s waited out: {report['waited']}); "
                              "no message to the operators' group")
     else:
         figures.notes.append("AIORateLimiter(max_retries=5); report posted to the operators' group in the background")
-    figures.notes.append(f"handler errors: {bot.errors}")
+    figures.notes.append(f"handler errors: {report['errors']}")
     return figures
 
 
@@ -482,6 +519,7 @@ def show(f: Figures) -> None:
           f"max {max(f.acks) * 1000:.0f} ms")
     print(f"  citizen's walk (first message → ticket): p50 {pct(f.walks, 50):.2f} s, p99 {pct(f.walks, 99):.2f} s")
     print(f"  limit violations seen by the fake: {f.violations}")
+    print("  bot calls: " + ", ".join(f"{method} {n}" for method, n in f.calls.most_common()))
 
 
 async def run(citizens: int, only: str | None, seed: int, think: float, concurrency: int | None,
@@ -514,7 +552,16 @@ def main() -> None:
     parser.add_argument("--peer-rate", type=float, default=30.0,
                         help="the stand-in limiter's calls a second "
                              "(30: AIORateLimiter's default; 25: Siaga112's budget)")
+    parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)  # the peer's own process
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_peer:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        asyncio.run(serve_peer(args.token, args.base_url, args.port, args.seed, args.peer_concurrency,
+                               args.peer_rate))
+        return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no per-case lines
     asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency, args.peer_rate))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
@@ -12,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from bots.http import error_response
 from bots.pipeline.child_worker import ChildWorker
 from bots.pipeline.deps import Deps
+from bots.pipeline.intake_gate import IntakeGate
 from bots.pipeline.worker import Worker
 from bots.secret_key import load_secret_key
 from bots.services import wiring
@@ -48,9 +50,9 @@ log = structlog.get_logger()
 
 
 def build_deps(settings: Settings, config: Deployment | None = None, clock: Clock | None = None,
-               coord: Coordinator | None = None) -> Deps:
+               coord: Coordinator | None = None, before_write: Callable[[], Awaitable[None]] | None = None) -> Deps:
     """Wire one process: the same pieces for the embedded default and for production."""
-    engine = make_engine(settings.database_url, settings.database_pool_size)
+    engine = make_engine(settings.database_url, settings.database_pool_size, before_write)
     if coord is None and settings.redis_url:
         from bots.pipeline.redis_coordination import RedisCoordinator
         coord = RedisCoordinator(settings.redis_url)
@@ -110,6 +112,8 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
     process when `worker_child` (what `siaga web` does), else in this process (tests, with their fake clock)."""
     child = ChildWorker() if worker_child else None
     deps = build_deps(settings, config, clock, coord=child.coord if child else None)
+    if child is not None:  # its transactions yield to this process's webhook writes (one SQLite writer at a time)
+        deps.intake_gate = IntakeGate.beside(settings.database_url)
     in_process_worker = child is None and (settings.embedded if run_worker is None else run_worker)
 
     @asynccontextmanager
@@ -130,7 +134,7 @@ def create_app(settings: Settings, config: Deployment | None = None, clock: Cloc
             await supervisor  # SIGTERM, the child's current step, exit (or kill after its grace)
         await stop_deps(deps)
 
-    app = FastAPI(title="Siaga112", version="0.11.0", lifespan=lifespan,
+    app = FastAPI(title="Siaga112", version="0.12.0", lifespan=lifespan,
                   description="Chat-based emergency reporting gateway for Call Center 112.",
                   docs_url=None, redoc_url=None)  # /docs comes from bots/web/docs.py, on vendored assets
     app.state.deps = deps

@@ -36,6 +36,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from alembic.config import Config
 
     settings = load_settings()
+    if args.check:  # report only: nothing is created or changed
+        from bots.schema_version import check
+        return check(settings.database_url, args.alembic_ini)
     ensure_sqlite_dir(settings.database_url)
     cfg = Config(args.alembic_ini)
     cfg.attributes["database_url"] = settings.database_url
@@ -62,6 +65,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from bots.app import build_deps, stop_deps
     from bots.logging import configure
     from bots.pipeline.child_worker import WAKE_FD_ENV, WokenCoordinator
+    from bots.pipeline.intake_gate import IntakeGate
     from bots.pipeline.worker import Worker
 
     settings, config = load()
@@ -70,7 +74,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         coord = WokenCoordinator(int(wake_fd)) if wake_fd else None
-        deps = build_deps(settings, config, coord=coord)
+        gate = IntakeGate.beside(settings.database_url) if wake_fd else None  # the web's writes go first
+        deps = build_deps(settings, config, coord=coord, before_write=gate.yield_to_intake if gate else None)
         for channel in deps.channels.values():
             await channel.start()
         stop = asyncio.Event()
@@ -98,6 +103,8 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_config_check)
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     migrate.add_argument("--alembic-ini", default="alembic.ini")
+    migrate.add_argument("--check", action="store_true",
+                         help="only say whether migrations are pending (exit 0 at head, 1 pending, 2 cannot tell)")
     migrate.set_defaults(func=cmd_migrate)
     web = sub.add_parser("web", help="serve HTTP (webhooks, health, metrics); also the worker when REDIS_URL is unset")
     web.add_argument("--host", default="0.0.0.0")

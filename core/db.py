@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -68,8 +69,11 @@ def private_sqlite_file(url: str) -> None:
             pass
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
-    """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file."""
+def make_engine(url: str, pool_size: int = 10,
+                before_write: Callable[[], Awaitable[None]] | None = None) -> AsyncEngine:
+    """Create the engine; SQLite gets WAL and a busy timeout so web and worker can share the file.
+    `before_write`: called before each SQLite transaction takes the write lock (the embedded worker child
+    yields to the web's webhook writes there, bots/pipeline/intake_gate.py)."""
     if is_sqlite(url):
         private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -86,6 +90,9 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Connection) -> None:
             # Take the write lock up front: a read that later writes would fail with SQLITE_BUSY instead of waiting.
+            adapted = conn.connection.dbapi_connection
+            if before_write is not None and adapted is not None:  # awaited on the event loop (SQLAlchemy's run_async)
+                cast(Any, adapted).run_async(lambda _driver: before_write())
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -17,19 +17,34 @@ TIMERS = "timer"  # the channel of fired timers' rows (core/timers.py): never co
 GO, GONE = "go", "gone"  # begin_attempt's other answers
 
 
+def row(*, channel: str, external_id: str, conversation_key: str, payload: dict[str, Any], now: datetime,
+        parked_because: str | None = None) -> dict[str, Any]:
+    """An inbox row as stored: pending, or parked (never processed) with its reason."""
+    return dict(channel=channel, external_id=external_id, conversation_key=conversation_key, payload=payload,
+                status="pending" if parked_because is None else PARKED, attempts=0, received_at=now,
+                not_before=now, error=None if parked_because is None else parked_because[:500])
+
+
 async def store(session: AsyncSession, *, channel: str, external_id: str, conversation_key: str,
                 payload: dict[str, Any], now: datetime, parked_because: str | None = None) -> bool:
     """Insert the update unless its key is known; True when it is new. The caller commits.
 
     With `parked_because` the row is stored parked (never processed) with that reason: a delivery the
     platform will keep re-sending unless acknowledged, which the gateway cannot use."""
-    stmt = dialect_insert(session, InboxItem).values(
-        channel=channel, external_id=external_id, conversation_key=conversation_key,
-        payload=payload, status="pending" if parked_because is None else PARKED, attempts=0, received_at=now,
-        not_before=now, error=None if parked_because is None else parked_because[:500],
-    ).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    stmt = dialect_insert(session, InboxItem).values(**row(
+        channel=channel, external_id=external_id, conversation_key=conversation_key, payload=payload, now=now,
+        parked_because=parked_because)).on_conflict_do_nothing(index_elements=["channel", "external_id"])
     result = await session.execute(stmt)
     return rows_affected(result) == 1
+
+
+async def store_many(session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Insert the rows (from `row`) whose keys are not known, in one statement; the (channel, external_id) of
+    the new ones. One round trip for a whole burst of webhooks (bots/pipeline/group_commit.py)."""
+    stmt = (dialect_insert(session, InboxItem).values(rows)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(InboxItem.channel, InboxItem.external_id))
+    return {(channel, external_id) for channel, external_id in (await session.execute(stmt)).all()}
 
 
 async def pending_conversations(session: AsyncSession, now: datetime, limit: int) -> list[str]:

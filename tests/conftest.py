@@ -71,12 +71,15 @@ def session_log(pytestconfig) -> SessionLog:
 _E2E_PASSED: list[str] = []
 # The slow files: real gateways waiting on real rate limits. Collected first, so xdist's workers start on them
 # together and the run does not end with one worker on a long test while the others idle.
-SLOW_FIRST = ("test_e2e_", "test_browser", "test_web_limits", "test_crash_recovery", "test_polling",
-              "test_accounts_cli", "test_cli")
+SLOW_FIRST = ("test_runbook", "test_e2e_", "test_browser", "test_web_limits", "test_crash_recovery", "test_polling",
+              "test_accounts_cli", "test_cli", "test_upgrade", "test_backup", "test_doctor", "test_deploy_files")
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: not Path(str(item.fspath)).name.startswith(SLOW_FIRST))  # stable: order kept within
+    def rank(item) -> int:
+        name = Path(str(item.fspath)).name
+        return next((i for i, prefix in enumerate(SLOW_FIRST) if name.startswith(prefix)), len(SLOW_FIRST))
+    items.sort(key=rank)  # the slowest files first, so no worker is left with one at the end; stable within
 
 
 def pytest_runtest_logreport(report):

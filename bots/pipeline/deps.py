@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -36,6 +37,8 @@ class Deps:
     channels: dict[str, Channel] = field(default_factory=dict)
     secret_key: bytes = b""  # signs web-chat identities and other server-issued tokens (core/signing.py)
     handlers: Handlers | None = None  # set by the composition root; a process that only serves pages has none
+    intake_writes: Any = None  # bots/pipeline/group_commit.GroupCommit, made on first delivery (intake.writes_of)
+    intake_gate: Any = None  # bots/pipeline/intake_gate.IntakeGate: the embedded web's worker child yields to intake
 
     def is_group(self, to: Address) -> bool:
         """The channel adapter's answer; a channel that is off (or never had groups) has none."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 
 from bots.pipeline.deps import Deps
+from bots.pipeline.group_commit import GroupCommit
 from bots.pipeline.metrics import DELIVERIES_PARKED
 from core import inbox
 from core.failure import describe
@@ -39,25 +41,33 @@ def fingerprint(value: object) -> str:
     return "unusable:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 
+def writes_of(deps: Deps) -> GroupCommit:
+    """This process's group commit for deliveries (made on first use, on the serving event loop)."""
+    if deps.intake_writes is None:
+        deps.intake_writes = GroupCommit(deps.sessions, value_problem, deps.intake_gate)
+    return deps.intake_writes
+
+
 async def park(deps: Deps, channel: str, value: object, reason: str, external_id: str | None = None) -> bool:
     """Store `value` parked with `reason` (never processed); True when it is new."""
     key = external_id or fingerprint(value)
     log.info("delivery_parked", channel=channel, reason=reason[:80])  # the reason names no value
-    return bool(await store_or_park(deps, channel, lambda session: inbox.store(
-        session, channel=channel, external_id=key, conversation_key=f"{channel}:other",
+    return bool(await store_or_park(deps, channel, inbox.row(
+        channel=channel, external_id=key, conversation_key=f"{channel}:other",
         payload=value if isinstance(value, dict) else {"delivery": value}, now=deps.clock.now(),
         parked_because=reason), fallback_id=key, parked=True))
 
 
-async def store_or_park(deps: Deps, channel: str, write: Callable[..., Awaitable[int]], *,
+async def store_or_park(deps: Deps, channel: str, write: Callable[..., Awaitable[int]] | dict[str, Any], *,
                         fallback_id: str, parked: bool = False) -> int:
-    """Run `write(session)` in a transaction (it returns how many rows are new); if the database refuses a
-    value in it, store a parked placeholder under `fallback_id` instead. StorageDown when neither could be
-    stored. `parked`: `write` itself parks (counted in siaga_deliveries_parked_total like a placeholder)."""
+    """Store an inbox row (`inbox.row`), or run `write(session)` (it returns how many rows are new), in a
+    committed transaction shared with concurrent deliveries; if the database refuses a value in it, store a
+    parked placeholder under `fallback_id` instead. StorageDown when neither could be stored. `parked`: the
+    write itself parks (counted in siaga_deliveries_parked_total like a placeholder)."""
     now = deps.clock.now()
     try:
-        async with deps.sessions() as session, session.begin():
-            new = int(await write(session))
+        writes = writes_of(deps)
+        new = await (writes.insert(write) if isinstance(write, dict) else writes.run(write))
         if parked and new:
             DELIVERIES_PARKED.labels(channel).inc()
         return new

@@ -1,5 +1,8 @@
 """Prometheus counters every process exports at /metrics."""
-from prometheus_client import Counter, Gauge, Histogram
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
 
 UPDATES_RECEIVED = Counter("siaga_updates_received_total", "Webhook updates stored", ["channel"])
 UPDATES_DUPLICATE = Counter("siaga_updates_duplicate_total", "Re-delivered updates acknowledged", ["channel"])
@@ -24,3 +27,42 @@ OUTBOX_STUCK = Gauge("siaga_outbox_stuck", "Messages waiting longer than channel
                      ["channel"])
 OUTBOX_DEAD_LETTERS = Gauge("siaga_outbox_dead_letters",
                             "Messages given up within channel_health.dead_letter_minutes", ["channel"])
+
+
+class Reading:
+    """A gauge without labels that has no sample until set, and again none after `set(None)`: a reading that
+    could not be taken (no Redis configured, the database not answering) is absent, never a stale or false 0."""
+
+    def __init__(self, name: str, documentation: str) -> None:
+        self.name, self.documentation = name, documentation
+        self.value: float | None = None
+        REGISTRY.register(self)
+
+    def set(self, value: float | None) -> None:
+        self.value = value
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily(self.name, self.documentation)]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.value is not None:
+            yield GaugeMetricFamily(self.name, self.documentation, value=self.value)
+
+
+# What an on-call person is woken for (deploy/prometheus/siaga-alerts.yml), read by each web process; the worker's
+# state comes from the database, since Prometheus scrapes only the web processes.
+DATABASE_UP = Gauge("siaga_database_up", "1 when this web process's database answers, else 0")
+REDIS_UP = Reading("siaga_redis_up", "1 when this web process's Redis answers, else 0 (absent without REDIS_URL)")
+URGENT_UNVERIFIED_OLDEST = Reading("siaga_urgent_unverified_oldest_seconds",
+                                   "Age of the oldest urgent report no operator has acted on yet (0: none; "
+                                   "drills left out)")
+INBOX_OLDEST_PENDING = Reading("siaga_inbox_oldest_pending_seconds",
+                               "Seconds the longest-waiting due inbox event has waited for a worker (0: none)")
+OUTBOX_OLDEST_WAITING = Gauge("siaga_outbox_oldest_waiting_seconds",
+                              "Seconds the longest-waiting due outbound message has waited for a sender (0: none)",
+                              ["channel"])
+LOOP_HEARTBEAT_AGE = Gauge("siaga_loop_heartbeat_age_seconds",
+                           "Seconds since any worker process last finished a pass of this loop (absent: never, "
+                           "or not within a day)", ["loop"])
+CHANNEL_AUTH_REFUSED = Gauge("siaga_channel_auth_refused",
+                             "1 while the platform refuses our token for this chat channel (auth_revoked)", ["channel"])

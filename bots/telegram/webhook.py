@@ -34,8 +34,8 @@ async def store_update(deps: Deps, update: object, problem: str | None = None) -
         new = await intake.park(deps, CHANNEL, update, problem or "not a Telegram update",
                                 external_id=None if ident is None else str(ident))
     else:
-        new = bool(await intake.store_or_park(deps, CHANNEL, lambda session: inbox.store(
-            session, channel=CHANNEL, external_id=str(ident), conversation_key=conversation_key(update),
+        new = bool(await intake.store_or_park(deps, CHANNEL, inbox.row(
+            channel=CHANNEL, external_id=str(ident), conversation_key=conversation_key(update),
             payload=update, now=deps.clock.now()), fallback_id=str(ident)))
     if new:
         UPDATES_RECEIVED.labels(CHANNEL).inc()

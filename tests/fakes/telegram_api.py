@@ -10,7 +10,9 @@ and the fake plays the citizens and crews: ``send_text``/``send_photo``/``press_
 updates and POST them to the webhook (or queue them for ``getUpdates``).
 
 Methods served: the ones the product calls (getMe, sendMessage, sendPhoto, sendLocation, editMessageText,
-editMessageCaption, answerCallbackQuery, getFile, setWebhook, deleteWebhook, setMyCommands, getUpdates).
+editMessageCaption, answerCallbackQuery, getFile, setWebhook, deleteWebhook, getWebhookInfo, setMyCommands,
+getUpdates). getWebhookInfo reports the webhook set, the updates awaiting delivery (queued or being retried)
+and the last failed delivery, as the real server does.
 Any other method answers 404 like an unknown method on the real server. Text is sent plain (the product
 never uses ``parse_mode``): a ``parse_mode`` is refused with 400, as a bad one is on the real server.
 
@@ -504,6 +506,8 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.limit_violations: list[str] = []
         self.webhook: dict | None = None
+        self.webhook_last_error: tuple[int, str] | None = None  # (unix time, message) of the last failed delivery
+        self._in_flight = 0  # webhook deliveries still being attempted: pending, like queued ones
         self.commands: list[dict] = []
         self.commands_by_scope: dict[tuple[str, str], list[dict]] = {}
 
@@ -532,6 +536,7 @@ class FakeTelegram:
         self._delivery_lock = asyncio.Lock()
         self._chat_locks: dict[Any, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(max(1, connections))
+        self.connections = max(1, connections)
         self._background: set[asyncio.Task] = set()
         self._http: httpx.AsyncClient | None = None
         self._server = LocalServer(
@@ -549,7 +554,11 @@ class FakeTelegram:
         """Serve on a free localhost port; returns once connections are accepted."""
         self._closing = False
         # Webhooks and photo URLs are local test endpoints; verify=False also skips loading the CA bundle.
-        self._http = httpx.AsyncClient(timeout=self.webhook_timeout, verify=False)
+        # Telegram keeps up to max_connections connections to a webhook open; httpx would keep only 20 alive and
+        # open a new one for every delivery past them.
+        connections = self.connections
+        self._http = httpx.AsyncClient(timeout=self.webhook_timeout, verify=False, limits=httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections))
         self.base_url = await self._server.start()
 
     async def stop(self) -> None:
@@ -990,6 +999,22 @@ class FakeTelegram:
             self._queue.clear()
         return True
 
+    @_api("getWebhookInfo")
+    async def _get_webhook_info(self, p: dict) -> dict:
+        """The WebhookInfo object: url ("" when none), pending_update_count, the last delivery error."""
+        info: dict[str, Any] = {"url": self.webhook["url"] if self.webhook else "",
+                                "has_custom_certificate": bool(self.webhook and self.webhook["has_custom_certificate"]),
+                                "pending_update_count": len(self._queue) + self._in_flight}
+        if self.webhook:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self.webhook["ip_address"]:
+                info["ip_address"] = self.webhook["ip_address"]
+            if self.webhook["allowed_updates"] is not None:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        if self.webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_last_error
+        return info
+
     @_api("getUpdates")
     async def _get_updates(self, p: dict) -> list[dict]:
         """Long-poll the queue: confirm updates below offset, wait up to timeout for new ones."""
@@ -1312,22 +1337,31 @@ class FakeTelegram:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
         body = json.dumps(update, ensure_ascii=False).encode()
         status = NETWORK_FAILURE_STATUS
-        for attempt in range(self.webhook_max_attempts):
-            if attempt:
-                await asyncio.sleep(self.webhook_retry_delay)
-            try:
-                url = self.webhook["url"]
-                if self.webhook_targets:
-                    url = self.webhook_targets[self._next_target % len(self.webhook_targets)]
-                    self._next_target += 1
-                response = await self._http.post(url, content=body, headers=headers)
-            except httpx.HTTPError:  # a timeout or no connection: no HTTP answer
-                status = NETWORK_FAILURE_STATUS
-            else:
-                status = response.status_code
-                if 200 <= status <= 299:
-                    return status
-        return status
+        self._in_flight += 1
+        try:
+            for attempt in range(self.webhook_max_attempts):
+                if attempt:
+                    await asyncio.sleep(self.webhook_retry_delay)
+                try:
+                    url = self.webhook["url"]
+                    if self.webhook_targets:
+                        url = self.webhook_targets[self._next_target % len(self.webhook_targets)]
+                        self._next_target += 1
+                    response = await self._http.post(url, content=body, headers=headers)
+                except httpx.HTTPError as error:  # a timeout or no connection: no HTTP answer
+                    status = NETWORK_FAILURE_STATUS
+                    timed_out = isinstance(error, httpx.TimeoutException)
+                    self.webhook_last_error = (int(time.time()),
+                                               "Read timeout expired" if timed_out else "Connection refused")
+                else:
+                    status = response.status_code
+                    if 200 <= status <= 299:
+                        return status
+                    self.webhook_last_error = (int(time.time()),
+                                               f"Wrong response from the webhook: {status} {_phrase(status)}")
+            return status
+        finally:
+            self._in_flight -= 1
 
     async def _flush_queue_to_webhook(self) -> None:
         """Send updates queued before the webhook was set, in order."""

@@ -21,6 +21,8 @@ Graph endpoints served (any ``vNN.N`` version prefix, or none):
   (button, list, location_request_message, cta_url), template.
 - ``POST /{phone_number_id}/media``: multipart upload, answers ``{"id": media_id}``.
 - ``GET /{media_id}``: the media URL (valid ``media_url_ttl`` seconds, bearer token required to download).
+- ``GET /{phone_number_id}``: the business number's fields (``?fields=display_phone_number,verified_name,
+  quality_rating,…``; ``quality_rating`` is settable), as `siaga doctor` reads them.
 - ``GET /media-download/{token}``: the bytes behind a media URL.
 
 Errors have Graph's shape (``{"error": {"message", "type", "code", "error_data": {"details"}, "fbtrace_id"}}``)
@@ -408,6 +410,7 @@ class FakeWhatsApp:
     def _reset_state(self) -> None:
         """Settings back to the constructor's, and no users, messages, media, calls, faults or limits."""
         self.verified_name = "Siaga 112"
+        self.quality_rating = "GREEN"  # GREEN | YELLOW | RED | UNKNOWN, as Meta rates the business number
         self.enforce_limits: bool = self._settings["enforce_limits"]
         self.enforce_window = True
         self.messages_per_second = MESSAGES_PER_SECOND
@@ -741,6 +744,8 @@ class FakeWhatsApp:
             elif request.method == "POST" and len(segments) == 2 and segments[1] == "media":
                 self._check_phone(segments[0], request.method)
                 result = self._upload(raw, content_type)
+            elif request.method == "GET" and len(segments) == 1 and segments[0] == self.phone_number_id:
+                result = self._phone_number(request.query_params.get("fields"))
             elif request.method == "GET" and len(segments) == 1:
                 result = self._media_url(segments[0])
             else:
@@ -1104,6 +1109,22 @@ class FakeWhatsApp:
         if media is None:
             raise _unsupported("GET" if verb == "get" else "DELETE", media_id)
         return media
+
+    def _phone_number(self, fields: str | None) -> dict:
+        """GET /{phone_number_id}: the requested fields of the business number (Graph's default set without any)."""
+        import phonenumbers
+        number = phonenumbers.parse(f"+{self.display_phone_number}")
+        shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)  # "+62 811-…"
+        node = {"verified_name": self.verified_name, "code_verification_status": "VERIFIED",
+                "display_phone_number": shown,
+                "quality_rating": self.quality_rating, "platform_type": "CLOUD_API",
+                "throughput": {"level": "STANDARD"}, "id": self.phone_number_id}
+        wanted = [name.strip() for name in (fields or "").split(",") if name.strip()] or list(node)
+        for name in wanted:
+            if name not in node:
+                raise GraphError(100, message=f"(#100) Tried accessing nonexisting field ({name}) on node type "
+                                              "(WhatsAppBusinessPhoneNumber)", kind="OAuthException")
+        return {name: node[name] for name in [*wanted, "id"]}
 
     def _media_url(self, media_id: str) -> dict:
         """GET /{media_id}: a short-lived download URL (bearer token required to fetch it)."""
