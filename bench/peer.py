@@ -1,7 +1,7 @@
 """Siaga112 against the usual python-telegram-bot bot: the same citizens, the same fake Bot API, side by side.
 
     .venv/bin/python bench/peer.py [--citizens 100] [--only siaga|peer] [--seed 112] [--think 0]
-                                   [--peer-concurrency N]
+                                   [--peer-concurrency N] [--workers 1]
 
 Siaga112 runs in production shape: `siaga web` and one `siaga worker` as OS processes (bench/cluster.py) on
 PostgreSQL (database `siaga_peer`) and Redis (db 13), every update stored in the durable inbox before the 200
@@ -221,8 +221,8 @@ async def crowd(fake: FakeTelegram, watch: Watch, figures: Figures, citizens: in
 # ---- Siaga112 ----------------------------------------------------------------------------------
 
 
-async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) -> Figures:
-    """`siaga web` and one `siaga worker` as OS processes (the production shape, bench/cluster.py), PostgreSQL +
+async def run_siaga(config: Deployment, citizens: int, seed: int, think: float, workers: int = 1) -> Figures:
+    """`siaga web` and `workers` `siaga worker` OS processes (the production shape, bench/cluster.py), PostgreSQL +
     Redis: every update stored before the 200, every answer via the outbox."""
     figures = Figures("Siaga112")
     url = await fresh_database(PEER_DB, REDIS)
@@ -230,10 +230,10 @@ async def run_siaga(config: Deployment, citizens: int, seed: int, think: float) 
         time_acks(fake, figures)
         watch = Watch(fake)
         register_people(fake, config, citizens, FIRST)
-        async with Cluster(fake, url, REDIS, RUNS / "peer", webs=1, workers=1, log_level="WARNING"):
+        async with Cluster(fake, url, REDIS, RUNS / "peer", webs=1, workers=workers, log_level="WARNING"):
             await wait_until(lambda: fake.webhook is not None, 60)  # set by the web instance after /readyz
             await crowd(fake, watch, figures, citizens, seed, think)
-    figures.notes.append(f"`siaga web` + 1 `siaga worker` processes, PostgreSQL `{PEER_DB}` + Redis "
+    figures.notes.append(f"`siaga web` + {workers} `siaga worker` processes, PostgreSQL `{PEER_DB}` + Redis "
                          f"{REDIS.rsplit('/', 1)[-1]}, durable inbox and outbox")
     return figures
 
@@ -523,13 +523,13 @@ def show(f: Figures) -> None:
 
 
 async def run(citizens: int, only: str | None, seed: int, think: float, concurrency: int | None,
-              rate: float) -> None:
+              rate: float, workers: int) -> None:
     config = load_config(ROOT / "config" / "sumenep.yaml")
     print(f"{citizens} citizens at once, each side on its own FakeTelegram(connections={CONNECTIONS}) with "
           f"Telegram's limits enforced; seed {seed}, think {think:g} s")
     results = {}
     if only in (None, "siaga"):
-        results["siaga"] = await run_siaga(config, citizens, seed, think)
+        results["siaga"] = await run_siaga(config, citizens, seed, think, workers)
         show(results["siaga"])
     if only in (None, "peer"):
         results["peer"] = await run_peer(config, citizens, seed, think, concurrency, rate)
@@ -552,6 +552,7 @@ def main() -> None:
     parser.add_argument("--peer-rate", type=float, default=30.0,
                         help="the stand-in limiter's calls a second "
                              "(30: AIORateLimiter's default; 25: Siaga112's budget)")
+    parser.add_argument("--workers", type=int, default=1, help="Siaga112's `siaga worker` processes")
     parser.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)  # the peer's own process
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -564,7 +565,8 @@ def main() -> None:
         return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # no per-case lines
-    asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency, args.peer_rate))
+    asyncio.run(run(args.citizens, args.only, args.seed, args.think, args.peer_concurrency, args.peer_rate,
+                    args.workers))
 
 
 if __name__ == "__main__":

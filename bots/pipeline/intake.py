@@ -32,6 +32,8 @@ def value_problem(exc: BaseException) -> bool:
     """True when the database refused this value (it is up); False for connection trouble, timeouts…"""
     if isinstance(exc, (DataError, IntegrityError, ProgrammingError)):
         return True
+    if str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "").startswith(("22", "23")):
+        return True  # asyncpg's data and integrity errors (e.g. 22P02, a json value PostgreSQL refuses) come unsorted
     return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)  # refused before it was sent
 
 
