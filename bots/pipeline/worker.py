@@ -52,7 +52,7 @@ class Worker:
         return done
 
     async def beat(self, *loops: str) -> None:
-        """Tell the database these loops just made a pass (at most every BEAT_SECONDS each), for /metrics;
+        """Tell the database these loops just made a pass (at most once per BEAT each), for /metrics;
         a failure is only logged: the loop's work matters more than its heartbeat."""
         due: list[str] = []
         try:
