@@ -38,7 +38,6 @@ from bots.logging import configure  # noqa: E402
 from bots.web.auth import LOGIN_COOKIE  # noqa: E402
 from core import accounts, retention  # noqa: E402
 from core.config import load_config  # noqa: E402
-from core.db import Base, make_engine  # noqa: E402
 from core.models import AuditEntry, Case, InboxItem, Media, OutboxItem, Timer  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.harness import gateway  # noqa: E402
@@ -55,12 +54,7 @@ PASSWORD = "correct-horse-battery"
 async def fresh_database(backend: str, workdir: Path) -> str:
     if backend == "postgres":
         return await outbound_limits.fresh_database(PG_DB, REDIS)
-    url = f"sqlite+aiosqlite:///{workdir / 'siaga.db'}"
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    await engine.dispose()
-    return url
+    return await outbound_limits.fresh_sqlite(workdir / "siaga.db")
 
 
 async def database_bytes(deps, workdir: Path) -> int:

@@ -38,9 +38,8 @@ import httpx  # noqa: E402
 from bench.citizens import pct  # noqa: E402
 from bench.cluster import Embedded  # noqa: E402
 from bench.load import RUNS, register_people, wait_until  # noqa: E402
-from bench.outbound_limits import fresh_database  # noqa: E402
+from bench.outbound_limits import fresh_database, fresh_sqlite  # noqa: E402
 from core.config import load_config  # noqa: E402
-from core.db import Base, make_engine  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 FIRST, CONNECTIONS = 600_000, 40
@@ -56,12 +55,7 @@ async def fresh_store(backend: str, run_dir: Path) -> str:
     """An empty schema: a new SQLite file, or the bench's own PostgreSQL database."""
     if backend == "sqlite":
         empty_dir(run_dir)
-        url = f"sqlite+aiosqlite:///{run_dir / 'siaga.db'}"
-        engine = make_engine(url)
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-        await engine.dispose()
-        return url
+        return await fresh_sqlite(run_dir / "siaga.db")
     return await fresh_database(os.environ.get("SIAGA_BENCH_DB", "siaga_ingest"), None)
 
 

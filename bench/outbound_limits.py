@@ -61,6 +61,16 @@ async def fresh_database(name: str = PG_DB, redis_url: str | None = REDIS) -> st
     return url
 
 
+async def fresh_sqlite(path: Path) -> str:
+    """An empty schema in a new SQLite file at `path` (the embedded shape's benches)."""
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    return url
+
+
 def busiest_minute(times: list[float]) -> int:
     times, best, start = sorted(times), 0, 0
     for end, at in enumerate(times):

@@ -176,7 +176,7 @@ async def _database_now(url: str, timeout: float) -> datetime:
 
 async def check_database(settings: Settings, options: Options) -> list[Finding]:
     """Reachable, at the code's newest migration, and with a clock that agrees with ours."""
-    from bots.schema_version import SchemaVersionError, current_revisions, head_revision, pending_revisions
+    from bots.schema_version import SchemaVersionError, state
 
     url, where = settings.database_url, describe_database(settings.database_url)
     database_path = make_url(url).database if url.startswith("sqlite") else None
@@ -192,9 +192,7 @@ async def check_database(settings: Settings, options: Options) -> list[Finding]:
                      f"check that PostgreSQL runs (`systemctl status postgresql`) and DATABASE_URL in {ENV_FILE} "
                      "(host, port, database, user, password)")]
     try:
-        pending = await asyncio.to_thread(pending_revisions, url, options.alembic_ini)
-        current = await asyncio.to_thread(current_revisions, url)
-        head = await asyncio.to_thread(head_revision, options.alembic_ini)
+        current, pending, head = await asyncio.to_thread(state, url, options.alembic_ini)
     except SchemaVersionError as exc:
         return [fail("database", f"{where}: {_one_line(str(exc))}",
                      "run the release whose migrations the database has, or restore a backup")]

@@ -83,7 +83,14 @@ def pending_revisions(database_url: str, alembic_ini: str = "alembic.ini") -> li
     """The revisions `siaga migrate` would apply, oldest first; all of them for a database never migrated.
     Raises SchemaAheadError when the database is at a revision the code does not know, SchemaVersionError when
     the database cannot be reached."""
-    return _pending(scripts(alembic_ini), current_revisions(database_url))
+    return state(database_url, alembic_ini)[1]
+
+
+def state(database_url: str, alembic_ini: str = "alembic.ini") -> tuple[tuple[str, ...], list[str], str]:
+    """(the database's revisions, the pending ones oldest first, the code's head), from one look at each;
+    raises as `pending_revisions` does."""
+    script, current = scripts(alembic_ini), current_revisions(database_url)
+    return current, _pending(script, current), script.get_current_head()
 
 
 def _pending(script: ScriptDirectory, current: tuple[str, ...]) -> list[str]:
@@ -111,8 +118,7 @@ def check(database_url: str, alembic_ini: str = "alembic.ini") -> int:
     """`siaga migrate --check`: 0 at head, 1 with the pending migrations listed, 2 when it cannot be told."""
     import sys
     try:
-        script, current = scripts(alembic_ini), current_revisions(database_url)
-        pending, head = _pending(script, current), script.get_current_head()
+        current, pending, head = state(database_url, alembic_ini)
     except SchemaVersionError as exc:
         print(f"siaga: {exc}", file=sys.stderr)
         return 2

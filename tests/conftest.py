@@ -144,20 +144,20 @@ def config():
     return load_config(ROOT / "config" / "sumenep.yaml")
 
 
-async def _ensure_pg_database() -> str:
-    """Create the test database once; PostgreSQL must be running (make test expects it, .ci/run starts it)."""
+async def ensure_pg_database(name: str = PG_DB) -> str:
+    """Create a test database once (its URL); PostgreSQL must be running (make test expects it, .ci/run starts it)."""
     try:
         conn = await asyncpg.connect(PG_ADMIN)
     except OSError as exc:  # pragma: no cover - environment problem, reported loudly
         pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN}: {exc}. Start it (see .ci/run).")
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB)
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
     user_host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
-    return f"postgresql+asyncpg://{user_host}/{PG_DB}"
+    return f"postgresql+asyncpg://{user_host}/{name}"
 
 
 async def fresh_database_url(backend: str, tmp_path: Path) -> str:
@@ -165,7 +165,7 @@ async def fresh_database_url(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'siaga.db'}"
     else:
-        url = await _ensure_pg_database()
+        url = await ensure_pg_database()
     engine = make_engine(url)
     async with engine.begin() as conn:
         if backend == "postgres":

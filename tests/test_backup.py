@@ -28,7 +28,7 @@ from core.db import make_engine, make_sessionmaker
 from core.models import Attachment, Case, CaseEvent, Heartbeat, Media, Reporter, Task
 from core.photos import Photo, inspect_photo
 from core.repository import create_case
-from tests.conftest import PG_ADMIN, PG_DB, fresh_database_url
+from tests.conftest import PG_DB, ensure_pg_database, fresh_database_url
 from tests.images import phone_jpeg
 from tests.test_cli import cli
 
@@ -69,22 +69,13 @@ async def target_url(backend, tmp_path):
     the first time, then emptied to what CREATE DATABASE gives (dropping it each time costs a checkpoint)."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'siaga.db'}"
-    name = f"{PG_DB}_restored"
-    admin = await asyncpg.connect(PG_ADMIN)
+    url = await ensure_pg_database(f"{PG_DB}_restored")
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
     finally:
-        await admin.close()
-    user_host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
-    if exists:
-        conn = await asyncpg.connect(f"postgresql://{user_host}/{name}")
-        try:
-            await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
-        finally:
-            await conn.close()
-    return f"postgresql+asyncpg://{user_host}/{name}"
+        await conn.close()
+    return url
 
 
 def _photo(width: int, height: int) -> Photo:

@@ -15,7 +15,7 @@ import pytest
 from bots import doctor
 from bots.schema_version import head_revision
 from core.db import Base, make_engine
-from tests.conftest import REDIS_URL, _ensure_pg_database
+from tests.conftest import REDIS_URL, ensure_pg_database
 from tests.fakes.whatsapp_api import FakeWhatsApp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ async def _stamped(url: str, revision: str | None) -> str:
 
 
 async def _pg_url() -> str:
-    return (await _ensure_pg_database()).replace("postgres@", f"postgres:{DB_PASSWORD}@", 1)
+    return (await ensure_pg_database()).replace("postgres@", f"postgres:{DB_PASSWORD}@", 1)
 
 
 @pytest.fixture

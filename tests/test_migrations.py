@@ -10,7 +10,7 @@ from sqlalchemy import insert, inspect, select
 
 from core.db import Base, make_engine, utcnow
 from core.models import Conversation
-from tests.conftest import _ensure_pg_database
+from tests.conftest import ensure_pg_database
 from workflows.conversation_state import ConversationState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 async def _empty_url(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
-    url = await _ensure_pg_database()
+    url = await ensure_pg_database()
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
